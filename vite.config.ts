@@ -20,6 +20,8 @@ export default defineConfig({
       devOptions: { enabled: false }
     })
   ],
+  // The timing report is noise in every build log; profile with `node --cpu-prof` when needed.
+  build: { rolldownOptions: { checks: { bundlerTimings: false } } },
   worker: { format: 'es' },
   optimizeDeps: {
     include: ['dexie', 'comlink', 'browser-image-compression', 'eventsource-parser']
