@@ -1,0 +1,56 @@
+import Dexie, { type EntityTable } from 'dexie';
+import type {
+  BlobRecord,
+  ImageRecord,
+  LogRecord,
+  PresetRecord,
+  PromptRecord,
+  ProviderRecord,
+  SessionRecord,
+  SettingRecord,
+  TaskRecord,
+  ThumbRecord
+} from './records';
+
+/**
+ * Every schema change is a new `this.version(n)` below with its upgrade and a test that opens the
+ * previous version's data (migrations.test.ts). Never edit a version that has shipped.
+ */
+export class AtelierDatabase extends Dexie {
+  images!: EntityTable<ImageRecord, 'id'>;
+  blobs!: EntityTable<BlobRecord, 'id'>;
+  thumbs!: EntityTable<ThumbRecord, 'id'>;
+  tasks!: EntityTable<TaskRecord, 'id'>;
+  sessions!: EntityTable<SessionRecord, 'id'>;
+  providers!: EntityTable<ProviderRecord, 'id'>;
+  presets!: EntityTable<PresetRecord, 'id'>;
+  prompts!: EntityTable<PromptRecord, 'id'>;
+  logs!: EntityTable<LogRecord, 'seq'>;
+  settings!: EntityTable<SettingRecord, 'key'>;
+
+  constructor(name = 'atelier', options?: ConstructorParameters<typeof Dexie>[1]) {
+    super(name, options);
+    this.version(1).stores({
+      // Listing pages by [deletedAt+createdAt] with cursors; metadata only, never image bytes.
+      images:
+        'id, createdAt, sha256, [deletedAt+createdAt], [deletedAt+bytes], [favorite+deletedAt+createdAt], sessionId, taskId, batchId, model, candidateOf, *tags, *searchTokens',
+      blobs: 'id',
+      thumbs: 'id',
+      tasks: 'id, createdAt, [status+createdAt], sessionId, batchId',
+      sessions: 'id, updatedAt, deletedAt',
+      providers: 'id, createdAt, isDefault',
+      presets: 'id, createdAt, kind',
+      prompts: 'id, updatedAt, category, deletedAt, favorite, *tags',
+      logs: '++seq, time, taskId, level',
+      settings: 'key'
+    });
+  }
+}
+
+let shared: AtelierDatabase | undefined;
+
+/** The app's one database per browser profile (tests make their own with other names). */
+export function database(): AtelierDatabase {
+  shared ??= new AtelierDatabase();
+  return shared;
+}
