@@ -1,0 +1,6 @@
+// Every service the upstream plays, longest base path first so prefixes never shadow each other;
+// OpenAI at the root comes last and answers whatever no other flavor claims.
+import type { Flavor } from './flavor.ts';
+import { createOpenAiFlavor } from './openai.ts';
+
+export const FLAVORS: readonly Flavor[] = [createOpenAiFlavor('/openai'), createOpenAiFlavor('')];
