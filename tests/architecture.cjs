@@ -86,6 +86,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // SvelteKit's generated tsconfig states $lib relative to .svelte-kit/, which the resolver
+    // misreads; architecture.resolve.cjs states the alias plainly.
+    webpackConfig: { fileName: 'tests/architecture.resolve.cjs' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types', 'svelte'],
