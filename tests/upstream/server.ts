@@ -159,6 +159,7 @@ export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstre
       case '429':
         return sendError(exchange, flavor, 'rate-limited');
       case '500':
+        if (await flavor.serverErrorInStream?.(exchange)) return;
         return sendError(exchange, flavor, 'server-error');
       case '504':
         return sendError(exchange, flavor, 'timeout');

@@ -47,6 +47,11 @@ export interface Flavor {
    * `invalid-key`, "METHOD /route" for `not-found`, and the message for `bad-request`.
    */
   error(kind: ErrorKind, detail?: string): FlavorError;
+  /**
+   * For services that commit to HTTP 200 before a stream can fail: answers the `500` fault as an
+   * in-stream error and returns true, or returns false to get the plain HTTP error.
+   */
+  serverErrorInStream?(exchange: Exchange): Promise<boolean>;
   /** Answers the request; false when the route is unknown to this service. */
   handle(exchange: Exchange): Promise<boolean>;
 }
