@@ -28,6 +28,7 @@ function image(overrides: Partial<ImageRecord> = {}): ImageRecord {
     batchId: null,
     sources: [],
     candidateOf: null,
+    listed: 1,
     durationMs: 1200,
     deletedAt: 0,
     searchTokens: ['lighthouse', 'dusk'],

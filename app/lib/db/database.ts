@@ -31,9 +31,11 @@ export class AtelierDatabase extends Dexie {
   constructor(name = 'atelier', options?: ConstructorParameters<typeof Dexie>[1]) {
     super(name, options);
     this.version(1).stores({
-      // Listing pages by [deletedAt+createdAt] with cursors; metadata only, never image bytes.
+      // Metadata only, never image bytes. The grid walks [listed+deletedAt+id] (ids sort by
+      // creation time) and its bytes/favorite variants; [deletedAt+createdAt] finds expired trash;
+      // the single-field indexes answer filters as key sets (images.repo.ts).
       images:
-        'id, createdAt, sha256, [deletedAt+createdAt], [deletedAt+bytes], [favorite+deletedAt+createdAt], sessionId, taskId, batchId, model, candidateOf, *tags, *searchTokens',
+        'id, createdAt, sha256, [deletedAt+createdAt], [listed+deletedAt+id], [listed+deletedAt+bytes+id], [listed+favorite+deletedAt+id], sessionId, taskId, batchId, model, kind, candidateOf, *tags, *searchTokens',
       blobs: 'id',
       thumbs: 'id',
       tasks: 'id, createdAt, [status+createdAt], sessionId, batchId',

@@ -31,6 +31,8 @@ export interface ImageRecord {
   sources: string[];
   /** The main image of the answer this one belongs to; null for a main image. */
   candidateOf: string | null;
+  /** 1 for main images (shown in the grid), 0 for candidates (shown in their main image's detail). */
+  listed: Flag;
   durationMs: number;
   /** 0 while live; the time it went to the trash otherwise. */
   deletedAt: number;
@@ -53,15 +55,37 @@ export interface ThumbRecord {
 export type TaskStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'interrupted';
 export type TaskStage = 'sending' | 'waiting' | 'receiving' | 'fetching' | 'processing' | 'saving';
 
+/** A task's error as a value: the provider layer's kinds, plus 'decode', 'storage' and 'interrupted' raised by the engine. */
+export interface TaskError {
+  kind: string;
+  message: string;
+  status?: number;
+  retryable?: boolean;
+}
+
+/** The last attempt's request as sent, for the debug view: never the API key or image payloads. */
+export interface RequestSummary {
+  method: string;
+  /** Without its query string (some gateways take keys there). */
+  url: string;
+  dialect: string;
+  params: Record<string, unknown>;
+  inputImages: number;
+}
+
 export interface TaskRecord {
   id: string;
   createdAt: number;
   updatedAt: number;
   status: TaskStatus;
   stage: TaskStage | null;
+  /** When the current stage began (running tasks only). */
+  stageStartedAt: number | null;
   /** Interactive single generations jump ahead of batch work. */
   priority: number;
   providerId: string;
+  providerLabel: string;
+  dialect: DialectChoice;
   model: string;
   request: Omit<GenerationRequest, 'images' | 'mask'>;
   /** Ids of the input images' rows in `blobs`. */
@@ -69,11 +93,20 @@ export interface TaskRecord {
   maskId: string | null;
   sessionId: string | null;
   batchId: string | null;
+  /** Attempts started, over the task's whole life. */
   attempts: number;
+  /** Automatic retries still allowed before the task fails; a manual retry refills them. */
+  retriesLeft: number;
+  /** A queued task does not start before this time (backoff, Retry-After). */
+  notBefore: number;
+  /** Why a queued task is held back: backing off after an error, or the browser being offline. */
+  waitingFor: 'retry' | 'network' | null;
   /** Milliseconds spent in each stage, summed over attempts. */
   timings: Partial<Record<TaskStage, number>>;
-  error: { kind: string; message: string; status?: number } | null;
+  error: TaskError | null;
+  /** Every image this task produced, over all its attempts (a retry keeps earlier ones). */
   resultIds: string[];
+  requestSummary: RequestSummary | null;
   startedAt: number | null;
   finishedAt: number | null;
 }
@@ -145,6 +178,8 @@ export interface LogRecord {
   level: LogLevel;
   taskId: string | null;
   message: string;
+  /** Longer text behind the message (a raw upstream stream, truncated), shown on demand. */
+  detail?: string;
 }
 
 export interface SettingRecord {
