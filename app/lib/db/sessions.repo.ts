@@ -1,0 +1,107 @@
+// Sessions: threads of turns (prompt, inputs, outputs, error). A turn points at the engine task that
+// ran it; the task holds the live status, the turn keeps what the thread needs after it ends.
+
+import type { HistoryTurn, InputImage } from '$lib/core/types';
+import type { AtelierDatabase } from './database';
+import { newId } from './ids';
+import type { SessionRecord, SessionTurn } from './records';
+
+/** Live sessions, most recently used first. */
+export async function listSessions(db: AtelierDatabase): Promise<SessionRecord[]> {
+  const rows = await db.sessions.orderBy('updatedAt').reverse().toArray();
+  return rows.filter((row) => row.deletedAt === 0);
+}
+
+export function getSession(db: AtelierDatabase, id: string): Promise<SessionRecord | undefined> {
+  return db.sessions.get(id);
+}
+
+export async function createSession(db: AtelierDatabase, input: { title?: string; providerId: string | null }): Promise<SessionRecord> {
+  const now = Date.now();
+  const record: SessionRecord = {
+    id: newId(now),
+    createdAt: now,
+    updatedAt: now,
+    title: input.title?.trim() ?? '',
+    providerId: input.providerId,
+    turns: [],
+    deletedAt: 0
+  };
+  await db.sessions.add(record);
+  return record;
+}
+
+export async function renameSession(db: AtelierDatabase, id: string, title: string): Promise<void> {
+  await db.sessions.update(id, { title: title.trim() });
+}
+
+/** Deletes the thread; its images stay in the gallery. */
+export async function deleteSession(db: AtelierDatabase, id: string): Promise<void> {
+  await db.sessions.delete(id);
+}
+
+export type TurnInput = Pick<SessionTurn, 'prompt' | 'inputIds' | 'taskId'>;
+
+/** Appends a turn; an untitled session takes its first prompt as the title. */
+export async function addTurn(db: AtelierDatabase, sessionId: string, input: TurnInput, providerId: string | null): Promise<SessionTurn> {
+  const now = Date.now();
+  const turn: SessionTurn = { id: newId(now), createdAt: now, prompt: input.prompt, inputIds: input.inputIds, taskId: input.taskId, outputIds: [], error: null };
+  await db.sessions
+    .where('id')
+    .equals(sessionId)
+    .modify((row) => {
+      row.turns.push(turn);
+      row.updatedAt = now;
+      row.providerId = providerId;
+      if (!row.title) row.title = titleFrom(input.prompt);
+    });
+  return turn;
+}
+
+export async function updateTurn(
+  db: AtelierDatabase,
+  sessionId: string,
+  turnId: string,
+  patch: Partial<Pick<SessionTurn, 'taskId' | 'outputIds' | 'error' | 'inputIds'>>
+): Promise<void> {
+  await db.sessions
+    .where('id')
+    .equals(sessionId)
+    .modify((row) => {
+      const turn = row.turns.find((candidate) => candidate.id === turnId);
+      if (turn) Object.assign(turn, patch);
+    });
+}
+
+/**
+ * The conversation so far, for chat-style dialects: each finished turn becomes the person's words and
+ * input images, then the model's images. Turns without an output (failed, canceled) are left out, so a
+ * retry does not repeat a question that was never answered.
+ */
+export async function loadHistory(db: AtelierDatabase, turns: readonly SessionTurn[]): Promise<HistoryTurn[]> {
+  const history: HistoryTurn[] = [];
+  for (const turn of turns) {
+    if (turn.outputIds.length === 0) continue;
+    const inputs = await loadImages(db, turn.inputIds);
+    const outputs = await loadImages(db, turn.outputIds.slice(0, 1));
+    if (outputs.length === 0) continue;
+    history.push({ role: 'user', parts: [{ text: turn.prompt }, ...inputs.map((image) => ({ image }))] });
+    history.push({ role: 'model', parts: outputs.map((image) => ({ image })) });
+  }
+  return history;
+}
+
+async function loadImages(db: AtelierDatabase, ids: readonly string[]): Promise<InputImage[]> {
+  const rows = await db.blobs.bulkGet([...ids]);
+  const images: InputImage[] = [];
+  for (const row of rows) {
+    if (!row) continue;
+    images.push({ bytes: new Uint8Array(await row.blob.arrayBuffer()), mime: row.blob.type || undefined });
+  }
+  return images;
+}
+
+function titleFrom(prompt: string): string {
+  const flat = prompt.trim().replace(/\s+/g, ' ');
+  return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
+}
