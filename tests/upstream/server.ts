@@ -152,7 +152,7 @@ export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstre
     // A proxy in front of the service answers a 502 before the service ever sees the key.
     if (fault === 'html-502') return reply.body(502, { 'content-type': 'text/html', server: 'nginx' }, NGINX_502);
     const key = flavor.apiKey(record);
-    if (!key) return sendError(exchange, flavor, 'missing-key');
+    if (!key && !flavor.isPublicRoute?.(exchange.route)) return sendError(exchange, flavor, 'missing-key');
     switch (fault) {
       case '401':
         return sendError(exchange, flavor, 'invalid-key', maskKey(key));

@@ -42,6 +42,8 @@ export interface Flavor {
   prefix: string;
   /** The API key the request carries, where this service expects it. */
   apiKey(record: RecordedRequest): string | undefined;
+  /** Routes the service serves without a key (e.g. grok2api v3 media links). */
+  isPublicRoute?(route: string): boolean;
   /**
    * The service's own error body for a kind of failure. `detail` is the masked key for
    * `invalid-key`, "METHOD /route" for `not-found`, and the message for `bad-request`.

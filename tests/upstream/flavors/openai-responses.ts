@@ -52,7 +52,7 @@ export async function handleResponses(exchange: Exchange): Promise<void> {
   const fault = exchange.knobs.fault;
   const drawsImage = imageTool !== undefined && fault !== 'no-image';
 
-  const tool = { ...TOOL_DEFAULTS, ...imageTool };
+  const tool: Json = { ...TOOL_DEFAULTS, ...imageTool };
   const format = (['png', 'jpeg', 'webp'].includes(String(tool.output_format)) ? tool.output_format : 'png') as ImageFormat;
   const dimensions = (tool.size === 'auto' ? DEFAULT_DIMENSIONS : parseSize(tool.size)) ?? DEFAULT_DIMENSIONS;
   const background = tool.background === 'transparent' && format !== 'jpeg' ? 'transparent' : 'opaque';
