@@ -3,7 +3,7 @@ import { Base64StreamDecoder, decodeBase64, encodeBase64 } from './base64';
 
 describe('base64', () => {
   it('round-trips bytes of every length remainder', () => {
-    for (const length of [0, 1, 2, 3, 4, 100, 65537]) {
+    for (const length of [0, 1, 2, 3, 4, 100, 4099]) {
       const bytes = Uint8Array.from({ length }, (_, i) => (i * 31) & 0xff);
       const text = encodeBase64(bytes);
       expect(text).toBe(Buffer.from(bytes).toString('base64'));
