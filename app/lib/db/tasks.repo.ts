@@ -1,0 +1,304 @@
+// The queue is the tasks table: every state change of a task is one small transaction here, and
+// every write that finishes an attempt is conditional on the task still running, so a cancel made
+// in another tab always wins over a late answer.
+
+import Dexie from 'dexie';
+import type { GenerationRequest, InputImage } from '$lib/core/types';
+import type { AtelierDatabase } from './database';
+import { newId } from './ids';
+import { IMAGE_SET_TABLES, putImageSet, type PreparedImageSet } from './images.repo';
+import type { BlobRecord, RequestSummary, TaskError, TaskRecord, TaskStage, TaskStatus } from './records';
+
+export interface NewTask {
+  request: GenerationRequest;
+  providerId: string;
+  providerLabel: string;
+  dialect: TaskRecord['dialect'];
+  sessionId: string | null;
+  batchId: string | null;
+  priority: number;
+  /** Automatic retries the task gets for retryable errors. */
+  retries: number;
+}
+
+/** Refused submission: the queue already holds its maximum of waiting tasks. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+  constructor(readonly limit: number) {
+    super(`The queue is full: ${limit} tasks are already waiting. Wait for some to finish or cancel queued tasks, then submit again.`);
+  }
+}
+
+export interface Requeue {
+  notBefore: number;
+  waitingFor: 'retry' | 'network';
+  error: TaskError | null;
+  /** False when the wait is not the task's fault (offline), so it costs no retry. */
+  consumeRetry: boolean;
+}
+
+const UNFINISHED: readonly TaskStatus[] = ['queued', 'running'];
+const RETRYABLE: readonly TaskStatus[] = ['failed', 'canceled', 'interrupted', 'succeeded'];
+
+function statusRange(status: TaskStatus) {
+  return [
+    [status, Dexie.minKey],
+    [status, Dexie.maxKey]
+  ] as const;
+}
+
+/** Adds the time spent in the current stage to the task's timings. */
+function closeStage(task: TaskRecord, now: number): Partial<Record<TaskStage, number>> {
+  if (!task.stage || task.stageStartedAt === null) return task.timings;
+  const spent = Math.max(0, now - task.stageStartedAt);
+  return { ...task.timings, [task.stage]: (task.timings[task.stage] ?? 0) + spent };
+}
+
+/** Queue order: higher priority first, then first in, first out. */
+export function queueOrder(a: TaskRecord, b: TaskRecord): number {
+  return b.priority - a.priority || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export class TasksRepo {
+  readonly #db: AtelierDatabase;
+
+  constructor(db: AtelierDatabase) {
+    this.#db = db;
+  }
+
+  /** Writes the task and its input images in one transaction; refuses when `maxQueued` tasks already wait. */
+  async add(input: NewTask, maxQueued: number, now = Date.now()): Promise<TaskRecord> {
+    const { images = [], mask, ...request } = input.request;
+    const blobs: BlobRecord[] = images.map((image) => toBlobRecord(image));
+    const maskRecord = mask ? toBlobRecord(mask) : null;
+    const task: TaskRecord = {
+      id: newId(now),
+      createdAt: now,
+      updatedAt: now,
+      status: 'queued',
+      stage: null,
+      stageStartedAt: null,
+      priority: input.priority,
+      providerId: input.providerId,
+      providerLabel: input.providerLabel,
+      dialect: input.dialect,
+      model: request.model,
+      request,
+      inputIds: blobs.map((blob) => blob.id),
+      maskId: maskRecord?.id ?? null,
+      sessionId: input.sessionId,
+      batchId: input.batchId,
+      attempts: 0,
+      retriesLeft: input.retries,
+      notBefore: 0,
+      waitingFor: null,
+      timings: {},
+      error: null,
+      resultIds: [],
+      requestSummary: null,
+      startedAt: null,
+      finishedAt: null
+    };
+    await this.#db.transaction('rw', this.#db.tasks, this.#db.blobs, async () => {
+      const waiting = await this.#db.tasks.where('[status+createdAt]').between(...statusRange('queued')).count();
+      if (waiting >= maxQueued) throw new QueueFullError(maxQueued);
+      if (blobs.length > 0) await this.#db.blobs.bulkAdd(blobs);
+      if (maskRecord) await this.#db.blobs.add(maskRecord);
+      await this.#db.tasks.add(task);
+    });
+    return task;
+  }
+
+  get(id: string): Promise<TaskRecord | undefined> {
+    return this.#db.tasks.get(id);
+  }
+
+  /** Every queued task in the order the scheduler should consider them. */
+  async queued(): Promise<TaskRecord[]> {
+    const rows = await this.#db.tasks.where('[status+createdAt]').between(...statusRange('queued')).toArray();
+    return rows.sort(queueOrder);
+  }
+
+  /** The input images of a task, as the provider layer takes them. */
+  async loadInputs(task: TaskRecord): Promise<{ images: InputImage[]; mask?: InputImage }> {
+    const ids = task.maskId ? [...task.inputIds, task.maskId] : task.inputIds;
+    const rows = await this.#db.blobs.bulkGet(ids);
+    const inputs: InputImage[] = [];
+    for (const [i, row] of rows.entries()) {
+      if (!row) throw new Error(`Input image ${i + 1} of this task is missing from storage`);
+      const image: InputImage = { bytes: new Uint8Array(await row.blob.arrayBuffer()) };
+      if (row.blob.type) image.mime = row.blob.type;
+      inputs.push(image);
+    }
+    const mask = task.maskId ? inputs.pop() : undefined;
+    return mask ? { images: inputs, mask } : { images: inputs };
+  }
+
+  /** queued -> running, atomically; null when someone else changed it first (a cancel). */
+  async claim(id: string, now = Date.now()): Promise<TaskRecord | null> {
+    return this.#db.transaction('rw', this.#db.tasks, async () => {
+      const task = await this.#db.tasks.get(id);
+      if (!task || task.status !== 'queued') return null;
+      const next: TaskRecord = {
+        ...task,
+        status: 'running',
+        stage: 'sending',
+        stageStartedAt: now,
+        attempts: task.attempts + 1,
+        notBefore: 0,
+        waitingFor: null,
+        startedAt: task.startedAt ?? now,
+        finishedAt: null,
+        updatedAt: now
+      };
+      await this.#db.tasks.put(next);
+      return next;
+    });
+  }
+
+  /** Moves a running task to its next stage; false when it is no longer running. */
+  async setStage(id: string, stage: TaskStage, now = Date.now(), summary?: RequestSummary): Promise<boolean> {
+    return this.#update(id, ['running'], (task) => ({
+      timings: closeStage(task, now),
+      stage,
+      stageStartedAt: now,
+      updatedAt: now,
+      ...(summary ? { requestSummary: summary } : {})
+    }));
+  }
+
+  /** A running task goes back to the queue to wait (backoff, offline). */
+  async requeue(id: string, how: Requeue, now = Date.now()): Promise<boolean> {
+    return this.#update(id, ['running'], (task) => ({
+      status: 'queued',
+      timings: closeStage(task, now),
+      stage: null,
+      stageStartedAt: null,
+      notBefore: how.notBefore,
+      waitingFor: how.waitingFor,
+      error: how.error,
+      retriesLeft: how.consumeRetry ? Math.max(0, task.retriesLeft - 1) : task.retriesLeft,
+      updatedAt: now
+    }));
+  }
+
+  /** A running task ends without results; false when it had already ended (canceled elsewhere). */
+  async finish(id: string, status: 'failed' | 'canceled', error: TaskError | null, now = Date.now()): Promise<boolean> {
+    return this.#update(id, ['running'], (task) => ({
+      status,
+      error,
+      timings: closeStage(task, now),
+      stage: null,
+      stageStartedAt: null,
+      finishedAt: now,
+      updatedAt: now
+    }));
+  }
+
+  /**
+   * Images, their bytes, thumbnails and the task's success in one transaction: a crash or a
+   * storage error (QuotaExceededError) leaves all of it or none. False when the task was
+   * canceled meanwhile (then nothing is written).
+   */
+  async commitResults(id: string, results: PreparedImageSet, now = Date.now()): Promise<boolean> {
+    const db = this.#db;
+    return db.transaction('rw', ['tasks', ...IMAGE_SET_TABLES], async () => {
+      const task = await db.tasks.get(id);
+      if (!task || task.status !== 'running') return false;
+      await putImageSet(db, results);
+      await db.tasks.put({
+        ...task,
+        status: 'succeeded',
+        timings: closeStage(task, now),
+        stage: null,
+        stageStartedAt: null,
+        error: null,
+        resultIds: [...task.resultIds, ...results.ids],
+        finishedAt: now,
+        updatedAt: now
+      });
+      return true;
+    });
+  }
+
+  /** Called by a new leader: whatever is still `running` belonged to a leader that died. */
+  async interruptRunning(now = Date.now()): Promise<string[]> {
+    const error: TaskError = { kind: 'interrupted', message: 'The tab running this task closed before it finished.', retryable: true };
+    return this.#updateWhere('running', (task) => ({
+      status: 'interrupted',
+      error,
+      timings: closeStage(task, now),
+      stage: null,
+      stageStartedAt: null,
+      finishedAt: now,
+      updatedAt: now
+    }));
+  }
+
+  /** Cancels one queued or running task; false when it had already finished. */
+  async cancel(id: string, now = Date.now()): Promise<boolean> {
+    return this.#update(id, UNFINISHED, (task) => cancelPatch(task, now));
+  }
+
+  async cancelQueued(now = Date.now()): Promise<string[]> {
+    return this.#updateWhere('queued', (task) => cancelPatch(task, now));
+  }
+
+  /** The emergency stop: every unfinished task becomes canceled. */
+  async stopAll(now = Date.now()): Promise<string[]> {
+    const queued = await this.cancelQueued(now);
+    const running = await this.#updateWhere('running', (task) => cancelPatch(task, now));
+    return [...running, ...queued];
+  }
+
+  /** Puts a finished task back in the queue with fresh retries; its earlier images stay. */
+  async retry(id: string, retries: number, now = Date.now()): Promise<boolean> {
+    return this.#update(id, RETRYABLE, () => retryPatch(retries, now));
+  }
+
+  /** Retries every failed or interrupted task. */
+  async retryFailed(retries: number, now = Date.now()): Promise<string[]> {
+    const failed = await this.#updateWhere('failed', () => retryPatch(retries, now));
+    const interrupted = await this.#updateWhere('interrupted', () => retryPatch(retries, now));
+    return [...failed, ...interrupted];
+  }
+
+  async #update(id: string, from: readonly TaskStatus[], patch: (task: TaskRecord) => Partial<TaskRecord>): Promise<boolean> {
+    return this.#db.transaction('rw', this.#db.tasks, async () => {
+      const task = await this.#db.tasks.get(id);
+      if (!task || !from.includes(task.status)) return false;
+      await this.#db.tasks.put({ ...task, ...patch(task) });
+      return true;
+    });
+  }
+
+  async #updateWhere(status: TaskStatus, patch: (task: TaskRecord) => Partial<TaskRecord>): Promise<string[]> {
+    return this.#db.transaction('rw', this.#db.tasks, async () => {
+      const rows = await this.#db.tasks.where('[status+createdAt]').between(...statusRange(status)).toArray();
+      await this.#db.tasks.bulkPut(rows.map((task) => ({ ...task, ...patch(task) })));
+      return rows.map((task) => task.id);
+    });
+  }
+}
+
+function cancelPatch(task: TaskRecord, now: number): Partial<TaskRecord> {
+  return {
+    status: 'canceled',
+    timings: closeStage(task, now),
+    stage: null,
+    stageStartedAt: null,
+    waitingFor: null,
+    finishedAt: now,
+    updatedAt: now
+  };
+}
+
+function retryPatch(retries: number, now: number): Partial<TaskRecord> {
+  return { status: 'queued', retriesLeft: retries, notBefore: 0, waitingFor: null, error: null, finishedAt: null, updatedAt: now };
+}
+
+function toBlobRecord(image: InputImage): BlobRecord {
+  // Copy into a fresh ArrayBuffer: the bytes may be a view into a larger (or shared) buffer.
+  const bytes = new Uint8Array(image.bytes);
+  return { id: newId(), blob: new Blob([bytes], image.mime ? { type: image.mime } : {}) };
+}

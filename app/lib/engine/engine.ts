@@ -1,0 +1,493 @@
+// The generation engine. Every tab's worker runs one Engine; the engines elect a leader with a
+// lock, and only the leader drains the queue (the tasks table). Any engine can submit, cancel and
+// retry: those are database writes plus a word on the BroadcastChannel, so they work from any tab.
+
+import { ProviderError, isProviderError, networkError, redact } from '$lib/core/errors';
+import type { GenerationRequest, ImageResult, InputImage } from '$lib/core/types';
+import type { AtelierDatabase } from '$lib/db/database';
+import { newId } from '$lib/db/ids';
+import { prepareImageSet, sha256Hex, type ImageInput, type PreparedImageSet } from '$lib/db/images.repo';
+import { LogsRepo } from '$lib/db/logs.repo';
+import type { LogLevel, LogRecord, RequestSummary, TaskError, TaskRecord, TaskStage } from '$lib/db/records';
+import { TasksRepo } from '$lib/db/tasks.repo';
+import { adapterFor, resolveProvider, type ResolvedProvider } from './providers';
+import { backoffMs, shouldRetry } from './retry';
+import { rawOf, runAttempt } from './runner';
+import {
+  DEFAULT_LIMITS,
+  PRIORITY,
+  type AdapterFor,
+  type EngineChannel,
+  type EngineLimits,
+  type ImageTools,
+  type LeaderLock,
+  type NetworkStatus,
+  type SubmitInput,
+  type TaskProgress
+} from './types';
+
+export interface EngineDeps {
+  db: AtelierDatabase;
+  /** Default: the provider layer's registry. */
+  adapterFor?: AdapterFor;
+  images: ImageTools;
+  lock: LeaderLock;
+  channel: EngineChannel;
+  network: NetworkStatus;
+  fetch?: typeof fetch;
+  limits?: Partial<EngineLimits>;
+  /** Jitter source for backoff. */
+  random?: () => number;
+  logCapacity?: number;
+}
+
+/** Why the engine itself aborted a running attempt (as opposed to a timeout). */
+class TaskAbort extends Error {
+  override readonly name = 'TaskAbort';
+  constructor(readonly why: 'canceled' | 'shutdown') {
+    super(why === 'canceled' ? 'Canceled' : 'The engine stopped');
+  }
+}
+
+/** A failure the engine raises itself while processing or saving results. */
+class EngineFailure extends Error {
+  constructor(
+    readonly kind: 'decode' | 'storage' | 'provider-missing',
+    message: string
+  ) {
+    super(message);
+  }
+}
+
+interface Running {
+  controller: AbortController;
+  providerId: string;
+  done: Promise<void>;
+}
+
+export class Engine {
+  /** Tells this engine apart from the other tabs' engines. */
+  readonly id = newId();
+  readonly limits: EngineLimits;
+  readonly #db: AtelierDatabase;
+  readonly #tasks: TasksRepo;
+  readonly #logs: LogsRepo;
+  readonly #deps: EngineDeps;
+  readonly #fetch: typeof fetch;
+  readonly #running = new Map<string, Running>();
+  readonly #leadershipListeners = new Set<(leading: boolean) => void>();
+  readonly #previewing = new Set<string>();
+  #leading: AbortSignal | null = null;
+  #leadLoop: Promise<void> | null = null;
+  #pumping = false;
+  #pumpAgain = false;
+  #wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  #unsubscribe: (() => void)[] = [];
+  #logBuffer: LogRecord[] = [];
+  #logFlush: Promise<void> = Promise.resolve();
+  #started = false;
+
+  constructor(deps: EngineDeps) {
+    this.#deps = deps;
+    this.#db = deps.db;
+    this.#tasks = new TasksRepo(deps.db);
+    this.#logs = new LogsRepo(deps.db, deps.logCapacity);
+    this.#fetch = deps.fetch ?? ((input, init) => fetch(input, init));
+    this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  }
+
+  /** Joins the leader election and starts listening to the other tabs. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#unsubscribe.push(
+      this.#deps.channel.subscribe((message) => {
+        if (message.type === 'wake') this.#pump();
+        else if (message.type === 'abort') this.#abortLocal(message.ids, 'canceled');
+      }),
+      this.#deps.network.subscribe((online) => {
+        this.#log(online ? 'info' : 'warn', null, online ? 'Back online: resuming the queue' : 'Offline: tasks wait for the network');
+        if (online) this.#pump();
+      })
+    );
+    this.#deps.lock.request((signal) => {
+      this.#leadLoop = this.#lead(signal);
+      return this.#leadLoop;
+    });
+  }
+
+  /** Leaves the election; a running leader stops its attempts (the next leader marks them interrupted). */
+  async close(): Promise<void> {
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    this.#deps.lock.release();
+    await this.#leadLoop;
+    await this.#flushLogs();
+  }
+
+  get isLeader(): boolean {
+    return this.#leading !== null;
+  }
+
+  /** Hears when this engine becomes or stops being the leader; returns the unsubscribe. */
+  onLeadership(listener: (leading: boolean) => void): () => void {
+    this.#leadershipListeners.add(listener);
+    listener(this.isLeader);
+    return () => this.#leadershipListeners.delete(listener);
+  }
+
+  // ---- Commands (any tab) ------------------------------------------------------------------------
+
+  /** Queues a generation; its input images are stored in the same transaction. Returns the task id. */
+  async submit(input: SubmitInput): Promise<string> {
+    const provider = await resolveProvider(this.#db, input.providerId);
+    if (!provider) throw new Error(`There is no provider with id ${input.providerId}; pick another provider and try again.`);
+    const task = await this.#tasks.add(
+      {
+        request: input.request,
+        providerId: provider.id,
+        providerLabel: provider.label,
+        dialect: provider.config.dialect,
+        sessionId: input.sessionId ?? null,
+        batchId: input.batchId ?? null,
+        priority: input.priority ?? (input.batchId ? PRIORITY.batch : PRIORITY.interactive),
+        retries: this.limits.maxRetries
+      },
+      this.limits.maxQueued
+    );
+    this.#log('info', task.id, `Queued for ${provider.label} (${task.model})`);
+    this.#wake();
+    return task.id;
+  }
+
+  /** Cancels a queued or running task; a running request is aborted at once. */
+  async cancel(id: string): Promise<boolean> {
+    const canceled = await this.#tasks.cancel(id);
+    if (canceled) {
+      this.#abortEverywhere([id]);
+      this.#log('info', id, 'Canceled');
+    }
+    return canceled;
+  }
+
+  /** Cancels every task that has not started. Returns how many. */
+  async cancelQueued(): Promise<number> {
+    const ids = await this.#tasks.cancelQueued();
+    if (ids.length > 0) this.#log('info', null, `Canceled ${ids.length} queued tasks`);
+    return ids.length;
+  }
+
+  /** The emergency stop: aborts everything running and cancels everything unfinished. Returns how many. */
+  async stopAll(): Promise<number> {
+    const ids = await this.#tasks.stopAll();
+    this.#abortEverywhere(ids);
+    this.#log('warn', null, `Stopped everything: ${ids.length} tasks canceled`);
+    return ids.length;
+  }
+
+  /** Runs a finished task again; the images it already produced stay. */
+  async retry(id: string): Promise<boolean> {
+    const queued = await this.#tasks.retry(id, this.limits.maxRetries);
+    if (queued) {
+      this.#log('info', id, 'Retry requested');
+      this.#wake();
+    }
+    return queued;
+  }
+
+  /** Retries every failed or interrupted task. Returns how many. */
+  async retryFailed(): Promise<number> {
+    const ids = await this.#tasks.retryFailed(this.limits.maxRetries);
+    if (ids.length > 0) {
+      this.#log('info', null, `Retrying ${ids.length} failed tasks`);
+      this.#wake();
+    }
+    return ids.length;
+  }
+
+  // ---- Leading -----------------------------------------------------------------------------------
+
+  async #lead(signal: AbortSignal): Promise<void> {
+    this.#leading = signal;
+    try {
+      const orphans = await this.#tasks.interruptRunning();
+      for (const id of orphans) this.#log('warn', id, 'Interrupted: the tab running it closed before it finished');
+      this.#log('info', null, 'This tab now runs the engine');
+      this.#deps.channel.post({ type: 'leader', engineId: this.id });
+      this.#emitLeadership();
+      this.#pump();
+      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    } finally {
+      this.#leading = null;
+      clearTimeout(this.#wakeTimer);
+      const running = [...this.#running.values()];
+      this.#abortLocal([...this.#running.keys()], 'shutdown');
+      await Promise.all(running.map((entry) => entry.done));
+      this.#emitLeadership();
+    }
+  }
+
+  #emitLeadership(): void {
+    for (const listener of this.#leadershipListeners) listener(this.isLeader);
+  }
+
+  #wake(): void {
+    this.#pump();
+    this.#deps.channel.post({ type: 'wake' });
+  }
+
+  /** Starts what the limits allow; runs one fill at a time and once more if asked meanwhile. */
+  #pump(): void {
+    if (!this.#leading) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    this.#fill()
+      .catch((error: unknown) => this.#log('error', null, `Scheduler: ${messageOf(error)}`))
+      .finally(() => {
+        this.#pumping = false;
+        if (this.#pumpAgain) {
+          this.#pumpAgain = false;
+          this.#pump();
+        }
+      });
+  }
+
+  async #fill(): Promise<void> {
+    clearTimeout(this.#wakeTimer);
+    // Offline, nothing starts: tasks wait instead of failing, and the `online` event pumps again.
+    if (!this.#deps.network.online) return;
+    if (this.#running.size >= this.limits.globalConcurrency) return;
+    const now = Date.now();
+    const queued = await this.#tasks.queued();
+    const providers = new Map<string, ResolvedProvider | null>();
+    const perProvider = new Map<string, number>();
+    for (const entry of this.#running.values()) perProvider.set(entry.providerId, (perProvider.get(entry.providerId) ?? 0) + 1);
+    let nextWake = Infinity;
+    for (const task of queued) {
+      if (!this.#leading || this.#running.size >= this.limits.globalConcurrency) break;
+      if (this.#running.has(task.id)) continue;
+      if (task.notBefore > now) {
+        nextWake = Math.min(nextWake, task.notBefore);
+        continue;
+      }
+      if (!providers.has(task.providerId)) providers.set(task.providerId, await resolveProvider(this.#db, task.providerId));
+      const provider = providers.get(task.providerId) ?? null;
+      const inFlight = perProvider.get(task.providerId) ?? 0;
+      if (provider && inFlight >= provider.concurrency) continue;
+      const claimed = await this.#tasks.claim(task.id);
+      if (!claimed) continue;
+      perProvider.set(task.providerId, inFlight + 1);
+      this.#startAttempt(claimed, provider);
+    }
+    if (nextWake < Infinity && this.#leading) this.#wakeTimer = setTimeout(() => this.#pump(), Math.max(0, nextWake - Date.now()));
+  }
+
+  #startAttempt(task: TaskRecord, provider: ResolvedProvider | null): void {
+    const controller = new AbortController();
+    const timeoutMs = provider?.timeoutMs ?? 0;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => controller.abort(new ProviderError('timeout', `No complete answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs)
+        : undefined;
+    const done = this.#attempt(task, provider, controller).finally(() => {
+      clearTimeout(timer);
+      this.#running.delete(task.id);
+      this.#previewing.delete(task.id);
+      this.#pump();
+    });
+    this.#running.set(task.id, { controller, providerId: task.providerId, done });
+  }
+
+  async #attempt(task: TaskRecord, provider: ResolvedProvider | null, controller: AbortController): Promise<void> {
+    const started = Date.now();
+    this.#progress({ taskId: task.id, stage: 'sending' });
+    try {
+      if (!provider) throw new EngineFailure('provider-missing', 'The provider of this task was deleted; retry it with another provider.');
+      this.#log('info', task.id, `Attempt ${task.attempts} on ${provider.label} (${task.model})`);
+      const inputs = await this.#tasks.loadInputs(task);
+      const request: GenerationRequest = { ...task.request, ...inputs };
+      const output = await runAttempt(request, {
+        fetch: this.#fetch,
+        adapter: (this.#deps.adapterFor ?? adapterFor)(provider.config, task.model),
+        provider,
+        controller,
+        idleTimeoutMs: this.limits.idleTimeoutMs,
+        stage: (stage, summary) => this.#stage(task.id, stage, controller, summary),
+        progress: (progress) => this.#progress({ taskId: task.id, ...progress }),
+        partial: (image) => this.#preview(task.id, image)
+      });
+      this.#log('debug', task.id, `Upstream answer: ${output.images.length} image(s)`, output.raw);
+      for (const failure of output.failures) this.#log('warn', task.id, `One image of the answer failed: ${failure.message}`);
+      await this.#stage(task.id, 'processing', controller);
+      const prepared = await this.#prepare(task, provider, output.images, inputs.images, started);
+      await this.#stage(task.id, 'saving', controller);
+      let saved: boolean;
+      try {
+        saved = await this.#tasks.commitResults(task.id, prepared);
+      } catch (error) {
+        throw storageFailure(error);
+      }
+      if (saved) {
+        this.#log('info', task.id, `Succeeded: ${prepared.ids.length} image(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        this.#progress({ taskId: task.id });
+      }
+    } catch (error) {
+      await this.#afterFailure(task, provider, error, controller.signal);
+    }
+  }
+
+  /** Persists a stage change; a task canceled meanwhile stops here. */
+  async #stage(id: string, stage: TaskStage, controller: AbortController, summary?: RequestSummary): Promise<void> {
+    controller.signal.throwIfAborted();
+    const moved = await this.#tasks.setStage(id, stage, Date.now(), summary);
+    if (!moved) {
+      controller.abort(new TaskAbort('canceled'));
+      controller.signal.throwIfAborted();
+    }
+    this.#progress({ taskId: id, stage });
+  }
+
+  /** Decodes, measures and thumbnails each final image (in the worker), then builds its rows. */
+  async #prepare(task: TaskRecord, provider: ResolvedProvider, results: ImageResult[], inputs: InputImage[], started: number): Promise<PreparedImageSet> {
+    const ordered = [...results].sort((a, b) => a.index - b.index);
+    const images: ImageInput[] = [];
+    for (const [i, result] of ordered.entries()) {
+      let processed;
+      try {
+        processed = await this.#deps.images.process(result.bytes, result.mime);
+      } catch (error) {
+        throw new EngineFailure('decode', `Image ${i + 1} of ${ordered.length} could not be decoded (${result.mime}): ${messageOf(error)}`);
+      }
+      images.push({
+        blob: new Blob([result.bytes as Uint8Array<ArrayBuffer>], { type: result.mime }),
+        width: processed.width,
+        height: processed.height,
+        thumb: processed.thumbnail
+      });
+    }
+    const { prompt, history: _history, ...params } = task.request;
+    return prepareImageSet({
+      prompt,
+      params,
+      providerId: provider.id,
+      providerLabel: provider.label,
+      dialect: task.dialect,
+      model: task.model,
+      sources: await Promise.all(inputs.map((input) => sha256Hex(input.bytes))),
+      sessionId: task.sessionId,
+      taskId: task.id,
+      batchId: task.batchId,
+      durationMs: Date.now() - started,
+      images
+    });
+  }
+
+  async #afterFailure(task: TaskRecord, provider: ResolvedProvider | null, error: unknown, signal: AbortSignal): Promise<void> {
+    const raw = rawOf(error);
+    if (raw) this.#log('debug', task.id, 'Upstream answer of the failed attempt', raw);
+    const reason: unknown = signal.aborted ? signal.reason : undefined;
+    if (reason instanceof TaskAbort) {
+      // Canceled: the cancel already wrote the status. Shutdown: the next leader marks it interrupted.
+      if (reason.why === 'canceled') await this.#tasks.finish(task.id, 'canceled', null);
+      return;
+    }
+    const taskError = toTaskError(reason ?? error, provider?.config.apiKey);
+    if (taskError.kind === 'network' && !this.#deps.network.online) {
+      await this.#tasks.requeue(task.id, { notBefore: 0, waitingFor: 'network', error: taskError, consumeRetry: false });
+      this.#log('warn', task.id, 'Offline: waiting for the network');
+      this.#progress({ taskId: task.id, waiting: { reason: 'network' } });
+      return;
+    }
+    if (shouldRetry(taskError, task.retriesLeft)) {
+      const retry = this.limits.maxRetries - task.retriesLeft + 1;
+      const cause = reason ?? error;
+      const delay = backoffMs(retry, isProviderError(cause) ? cause.retryAfterMs : undefined, this.limits, this.#deps.random);
+      const until = Date.now() + delay;
+      const requeued = await this.#tasks.requeue(task.id, { notBefore: until, waitingFor: 'retry', error: taskError, consumeRetry: true });
+      if (requeued) {
+        this.#log('warn', task.id, `${taskError.message} (${taskError.kind}); retrying in ${(delay / 1000).toFixed(1)} s, ${task.retriesLeft - 1} retries left after that`);
+        this.#progress({ taskId: task.id, waiting: { reason: 'retry', until } });
+      }
+      return;
+    }
+    const failed = await this.#tasks.finish(task.id, 'failed', taskError);
+    if (failed) this.#log('error', task.id, `Failed (${taskError.kind}${taskError.status ? ` ${taskError.status}` : ''}): ${taskError.message}`);
+  }
+
+  #abortEverywhere(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.#abortLocal(ids, 'canceled');
+    this.#deps.channel.post({ type: 'abort', ids });
+  }
+
+  #abortLocal(ids: readonly string[], why: 'canceled' | 'shutdown'): void {
+    for (const id of ids) this.#running.get(id)?.controller.abort(new TaskAbort(why));
+  }
+
+  #progress(progress: TaskProgress): void {
+    this.#deps.channel.post({ type: 'progress', progress });
+  }
+
+  /** Partial images become small previews; while one is being made, newer partials are skipped. */
+  #preview(taskId: string, image: ImageResult): void {
+    if (this.#previewing.has(taskId)) return;
+    this.#previewing.add(taskId);
+    this.#deps.images
+      .preview(image.bytes, image.mime)
+      .then((preview) => {
+        if (this.#running.has(taskId)) this.#progress({ taskId, preview });
+      })
+      .catch(() => undefined /* a preview that does not decode is not worth a failure */)
+      .finally(() => this.#previewing.delete(taskId));
+  }
+
+  // ---- Logs --------------------------------------------------------------------------------------
+
+  #log(level: LogLevel, taskId: string | null, message: string, detail?: string): void {
+    const entry: LogRecord = { time: Date.now(), level, taskId, message };
+    if (detail !== undefined) entry.detail = detail;
+    this.#logBuffer.push(entry);
+    // Entries are written in batches: one transaction per burst, not per line.
+    if (this.#logBuffer.length === 1) queueMicrotask(() => void this.#flushLogs());
+  }
+
+  #flushLogs(): Promise<void> {
+    const batch = this.#logBuffer.splice(0);
+    if (batch.length > 0) {
+      this.#logFlush = this.#logFlush.then(() => this.#logs.append(batch)).catch(() => undefined /* logging never fails a task */);
+    }
+    return this.#logFlush;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function storageFailure(error: unknown): EngineFailure {
+  const name = (error as { name?: unknown } | null)?.name;
+  const inner = (error as { inner?: { name?: unknown } } | null)?.inner?.name;
+  if (name === 'QuotaExceededError' || inner === 'QuotaExceededError') {
+    return new EngineFailure('storage', 'Storage is full: the images could not be saved. Free some space (empty the trash, delete images) and retry.');
+  }
+  return new EngineFailure('storage', `The images could not be saved: ${messageOf(error)}`);
+}
+
+/** Any failure as the value stored on the task; keys never reach it. */
+export function toTaskError(error: unknown, apiKey?: string): TaskError {
+  const secrets = [apiKey];
+  if (isProviderError(error)) {
+    const value: TaskError = { kind: error.kind, message: redact(error.message, secrets), retryable: error.retryable };
+    if (error.status !== undefined) value.status = error.status;
+    return value;
+  }
+  if (error instanceof EngineFailure) return { kind: error.kind, message: error.message, retryable: false };
+  if (error instanceof TypeError) {
+    // fetch rejects with a TypeError when the connection fails (refused, reset, offline).
+    const network = networkError(error, secrets);
+    return { kind: network.kind, message: network.message, retryable: true };
+  }
+  return { kind: 'internal', message: redact(messageOf(error), secrets), retryable: false };
+}
