@@ -73,7 +73,9 @@ export function substituteEnv(value: Json, env: NodeJS.ProcessEnv, used: Set<str
   }
   if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, env, used, `${path}[${i}]`));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substituteEnv(item, env, used, path ? `${path}.${key}` : key)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, key.startsWith('//') ? item : substituteEnv(item, env, used, path ? `${path}.${key}` : key)])
+    );
   }
   return value;
 }
@@ -141,7 +143,8 @@ class Fields {
   /** Call last: an unknown key is most often a misspelt known one, silently ignored otherwise. */
   done(known: readonly string[]): void {
     for (const key of Object.keys(this.value)) {
-      if (this.#seen.has(key)) continue;
+      // Keys starting with "//" are comments: JSON has no other way to document a file in place.
+      if (this.#seen.has(key) || key.startsWith('//')) continue;
       const near = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
       throw new ConfigError(`${this.name(key)}: unknown field${near ? ` (did you mean ${near}?)` : ''}; known fields: ${known.join(', ')}`);
     }
