@@ -105,3 +105,26 @@ describe('relay without a built app', () => {
     }
   });
 });
+
+describe('relay while the app is rebuilt', () => {
+  it('serves the new build without a restart', async () => {
+    const appDir = makeAppDir();
+    const sut = await buildRelay({ appDir });
+    try {
+      expect((await sut.inject({ url: '/_app/immutable/entry/app.Ab12Cd.js' })).statusCode).toBe(200);
+      // A rebuild: new hashed file, old one gone, new shell.
+      rmSync(join(appDir, '_app/immutable/entry/app.Ab12Cd.js'));
+      rmSync(join(appDir, '_app/immutable/entry/app.Ab12Cd.js.gz'));
+      writeFileSync(join(appDir, '_app/immutable/entry/app.Zz99Yy.js'), 'export const app = 2;');
+      writeFileSync(join(appDir, 'index.html'), '<!doctype html><p>new shell</p>');
+      writeFileSync(join(appDir, 'index.html.gz'), gzipSync('<!doctype html><p>new shell</p>'));
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await sut.inject({ url: '/_app/immutable/entry/app.Zz99Yy.js' })).body).toBe('export const app = 2;');
+      expect((await sut.inject({ url: '/_app/immutable/entry/app.Ab12Cd.js' })).statusCode).toBe(404);
+      expect((await sut.inject({ url: '/gallery' })).body).toContain('new shell');
+    } finally {
+      await sut.close();
+      rmSync(appDir, { recursive: true, force: true });
+    }
+  });
+});

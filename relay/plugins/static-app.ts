@@ -125,9 +125,25 @@ function pathOf(url: string): string | null {
 
 /** Serves the built app at `/` with the SPA fallback: unknown page paths get index.html. */
 const staticAppPlugin: FastifyPluginAsync<StaticAppOptions> = async (app, { root }) => {
-  const built = existsSync(join(root, 'index.html'));
-  const assets = built ? indexApp(root) : new Map<string, Asset>();
-  const shell = assets.get('/index.html');
+  const shellFile = join(root, 'index.html');
+  let assets = new Map<string, Asset>();
+  let indexedShellTime = -1;
+  let checkedAt = 0;
+  /**
+   * A rebuild rewrites index.html and replaces the hashed files; looking at its mtime at most once
+   * a second keeps a running relay in step with `vite build` without a stat per request.
+   */
+  function current(): Map<string, Asset> {
+    const now = Date.now();
+    if (now - checkedAt < 1000) return assets;
+    checkedAt = now;
+    const shellTime = existsSync(shellFile) ? statSync(shellFile).mtimeMs : -1;
+    if (shellTime !== indexedShellTime) {
+      assets = shellTime === -1 ? new Map() : indexApp(root);
+      indexedShellTime = shellTime;
+    }
+    return assets;
+  }
 
   app.route({
     method: ['GET', 'HEAD'],
@@ -138,6 +154,8 @@ const staticAppPlugin: FastifyPluginAsync<StaticAppOptions> = async (app, { root
       if (path.startsWith('/api/') || path.startsWith('/v1/')) {
         return reply.code(404).send({ error: { message: `No route ${request.method} ${path}`, type: 'not_found' } });
       }
+      const assets = current();
+      const shell = assets.get('/index.html');
       const asset = assets.get(path) ?? assets.get(path.endsWith('/') ? `${path}index.html` : `${path}/index.html`);
       if (asset) return send(request, reply, asset);
       // A path whose last segment has no extension is a page of the SPA; anything else is a missing file.
