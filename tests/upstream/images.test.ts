@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { geminiDimensions } from './flavors/gemini-sizes.ts';
 import { goJson } from './go-json.ts';
 import { clampDimensions, MAX_PIXELS, parseSize, renderImage, sniffFormat } from './images.ts';
 import { KnobError, resolveKnobs } from './knobs.ts';
@@ -37,6 +38,16 @@ describe('sizes', () => {
     const capped = clampDimensions({ width: 8192, height: 8192 });
     expect(capped.width * capped.height).toBeLessThanOrEqual(MAX_PIXELS);
     expect(capped.width).toBe(capped.height);
+  });
+});
+
+describe('geminiDimensions', () => {
+  it('follows the per-model tables: imageSize scales Gemini 3 models, 2.5 Flash Image ignores it', () => {
+    expect(geminiDimensions('gemini-3-pro-image-preview', '21:9', '2K')).toEqual({ width: 3168, height: 1344 });
+    expect(geminiDimensions('gemini-3-pro-image-preview', '16:9', '4K')).toEqual({ width: 5504, height: 3072 });
+    expect(geminiDimensions('gemini-2.5-flash-image', '16:9', '4K')).toEqual({ width: 1344, height: 768 });
+    expect(geminiDimensions('gemini-3.1-flash-image-preview', '1:4', '1K')).toEqual({ width: 512, height: 2048 });
+    expect(() => geminiDimensions('gemini-3-pro-image-preview', '1:1', '8K')).toThrow();
   });
 });
 

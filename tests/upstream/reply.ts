@@ -1,6 +1,5 @@
 // Writing an answer: backpressure-aware writes, plus the delivery faults that break a body on the
 // wire (reset, truncated-json, drip) whatever the flavor.
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Knobs } from './knobs.ts';
 
@@ -65,9 +64,17 @@ export class Reply {
     }
   }
 
-  async #drained(): Promise<void> {
-    if (this.closed) return;
-    await Promise.race([once(this.#res, 'drain'), once(this.#res, 'close')]);
+  #drained(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#res.off('drain', done);
+        this.#res.off('close', done);
+        resolve();
+      };
+      this.#res.on('drain', done);
+      this.#res.on('close', done);
+    });
   }
 
   end(): void {

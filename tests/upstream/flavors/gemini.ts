@@ -195,18 +195,23 @@ async function generate(exchange: Exchange, model: GeminiModel, streamed: boolea
         : undefined;
 
   // The answer as stream chunks; non-streamed, the same parts are merged into one candidate.
-  const chunks: { parts: Json[]; role: 'progress' | 'image' }[] = [];
-  if (thinks && drawsImage) {
-    chunks.push({ parts: [{ text: '**Composing the scene**\n\nLaying out the main shapes and colours first.', thought: true }], role: 'progress' });
-    chunks.push({ parts: [{ inlineData: inline(generateImage(exchange, request, 0, 1).bytes), thought: true }], role: 'image' });
-  }
-  if (modalities.includes('TEXT') && !thinks) {
-    chunks.push({ parts: [{ text: drawsImage ? "Here's the image you asked for." : `This is a test upstream. You said: ${prompt.slice(0, 200)}` }], role: 'progress' });
-  }
-  if (drawsImage) {
-    const signature = randomBytes(24).toString('base64');
-    chunks.push({ parts: [{ inlineData: inline(generateImage(exchange, request, 0).bytes), thoughtSignature: signature }], role: 'image' });
-  }
+  const answerChunks = (): { parts: Json[]; role: 'progress' | 'image' }[] => {
+    const chunks: { parts: Json[]; role: 'progress' | 'image' }[] = [];
+    if (thinks && drawsImage) {
+      chunks.push({ parts: [{ text: '**Composing the scene**\n\nLaying out the main shapes and colours first.', thought: true }], role: 'progress' });
+      chunks.push({ parts: [{ inlineData: inline(generateImage(exchange, request, 0, 1).bytes), thought: true }], role: 'image' });
+    }
+    if (modalities.includes('TEXT') && !thinks) {
+      const text = drawsImage ? "Here's the image you asked for." : `This is a test upstream. You said: ${prompt.slice(0, 200)}`;
+      chunks.push({ parts: [{ text }], role: 'progress' });
+    }
+    if (drawsImage) {
+      const signature = randomBytes(24).toString('base64');
+      chunks.push({ parts: [{ inlineData: inline(generateImage(exchange, request, 0).bytes), thoughtSignature: signature }], role: 'image' });
+    }
+    return chunks;
+  };
+  const chunks = refusal ? [] : answerChunks();
 
   if (!streamed) {
     if (refusal) return reply.jsonText(200, pretty(refusal));
