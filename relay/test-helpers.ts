@@ -37,6 +37,8 @@ export interface SeenRequest {
   headers: IncomingHttpHeaders;
   /** Resolves with the whole body once it has arrived. */
   body: Promise<Buffer>;
+  /** Body bytes received so far. */
+  received: number;
   /** Resolves when the connection to the relay closes (aborts included), with performance.now(). */
   closed: Promise<number>;
 }
@@ -58,12 +60,15 @@ export async function startScriptedUpstream(
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     const body = new Promise<Buffer>((resolve) => {
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        entry.received += chunk.length;
+      });
       req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', () => resolve(Buffer.concat(chunks)));
     });
     const closed = new Promise<number>((resolve) => res.on('close', () => resolve(performance.now())));
-    const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, closed };
+    const entry: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, received: 0, closed };
     seen.push(entry);
     void handle(req, res, entry);
   });
