@@ -11,6 +11,7 @@ import type {
   TaskRecord,
   ThumbRecord
 } from './records';
+import type { InboxRecord } from './inbox.repo';
 
 /**
  * Every schema change is a new `this.version(n)` below with its upgrade and a test that opens the
@@ -27,6 +28,7 @@ export class AtelierDatabase extends Dexie {
   prompts!: EntityTable<PromptRecord, 'id'>;
   logs!: EntityTable<LogRecord, 'seq'>;
   settings!: EntityTable<SettingRecord, 'key'>;
+  inbox!: EntityTable<InboxRecord, 'id'>;
 
   constructor(name = 'atelier', options?: ConstructorParameters<typeof Dexie>[1]) {
     super(name, options);
@@ -44,7 +46,9 @@ export class AtelierDatabase extends Dexie {
       presets: 'id, createdAt, kind',
       prompts: 'id, updatedAt, category, deletedAt, favorite, *tags',
       logs: '++seq, time, taskId, level',
-      settings: 'key'
+      settings: 'key',
+      // Files shared to the app (Web Share Target) until the studio takes them (inbox.repo.ts).
+      inbox: 'id, createdAt'
     });
   }
 }
