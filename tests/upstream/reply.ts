@@ -11,6 +11,10 @@ const SLICE_BYTES = 64 * 1024;
 /** How often `drip` sends its next byte, unless a pace is set. */
 export const DRIP_INTERVAL_MS = 1000;
 
+// `drip` drops the connection after this many bytes, like a proxy's idle timeout, so a client
+// that never gives up cannot keep the server busy for hours.
+export const DRIP_MAX_BYTES = 120;
+
 export type HeaderMap = Record<string, string | number>;
 
 export interface JsonOptions {
@@ -25,6 +29,7 @@ export class Reply {
   readonly #res: ServerResponse;
   readonly #knobs: Knobs;
   #closed = false;
+  #dripped = 0;
 
   constructor(res: ServerResponse, knobs: Knobs) {
     this.#res = res;
@@ -54,6 +59,7 @@ export class Reply {
     if (this.#knobs.fault === 'drip') {
       const interval = this.#knobs.paceMs > 0 ? this.#knobs.paceMs : DRIP_INTERVAL_MS;
       for (let i = 0; i < bytes.length && !this.closed; i++) {
+        if (this.#dripped++ === DRIP_MAX_BYTES) return this.destroy();
         this.#res.write(bytes.subarray(i, i + 1));
         await sleep(interval);
       }

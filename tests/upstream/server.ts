@@ -47,9 +47,7 @@ const CORS_HEADERS = {
   'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
   'access-control-allow-headers':
     'authorization, content-type, x-goog-api-key, x-goog-api-client, x-api-key, openai-organization, openai-project, ' +
-    'openai-beta, http-referer, x-title, x-stainless-os, x-stainless-lang, x-stainless-arch, x-stainless-runtime, ' +
-    'x-stainless-runtime-version, x-stainless-package-version, x-stainless-retry-count, x-stainless-timeout, ' +
-    'x-upstream-fault, x-upstream-latency, x-upstream-pace',
+    'http-referer, x-title, x-upstream-fault, x-upstream-latency, x-upstream-pace',
   'access-control-expose-headers': 'retry-after, x-request-id, openai-processing-ms, x-ratelimit-remaining-requests, content-length',
   'access-control-max-age': '600'
 };
@@ -78,9 +76,11 @@ function applyOptions(knobs: Knobs, options: Partial<UpstreamOptions>): void {
   }
 }
 
-function flavorFor(path: string): Flavor | undefined {
-  // FLAVORS is ordered longest prefix first, the root (OpenAI) last.
-  return FLAVORS.find((flavor) => path === flavor.prefix || path.startsWith(`${flavor.prefix}/`));
+function flavorFor(path: string): Flavor {
+  // FLAVORS ends with OpenAI at the root, whose '' prefix matches every path.
+  const flavor = FLAVORS.find((candidate) => path === candidate.prefix || path.startsWith(`${candidate.prefix}/`));
+  if (!flavor) throw new Error(`no flavor serves ${path}`);
+  return flavor;
 }
 
 export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstream> {
@@ -178,22 +178,22 @@ export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstre
     const record = recordRequest(req, url, body);
     requests.push(record);
     if (req.method === 'OPTIONS') {
+      // Allow whatever the client asks for too (SDKs add their own x-stainless-* and the like).
+      const requested = record.headers['access-control-request-headers'];
+      if (requested) res.setHeader('access-control-allow-headers', `${CORS_HEADERS['access-control-allow-headers']}, ${requested}`);
       res.writeHead(204).end();
       return;
     }
     if (url.pathname.startsWith('/files/') && req.method === 'GET') return serveFile(res, url);
-    const flavor = flavorFor(url.pathname);
-    if (flavor) await api(flavor, record, res, url);
+    await api(flavorFor(url.pathname), record, res, url);
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(async (error: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
+    handle(req, res).catch((error: unknown) => {
+      // A bug in the upstream itself: say so plainly (never in a flavor's shape) or drop the line.
+      if (res.headersSent) return res.destroy();
       const status = error instanceof BodyTooLargeError ? 413 : 500;
-      await new Reply(res, defaultKnobs()).json(status, { upstream_error: (error as Error).message });
+      new Reply(res, defaultKnobs()).json(status, { upstream_error: (error as Error).message }).catch(() => res.destroy());
     });
   });
   server.on('connection', (socket) => {
