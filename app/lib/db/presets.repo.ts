@@ -1,5 +1,6 @@
 // Parameter presets: a named provider + parameters, applied in one click in the studio.
 
+import { liveQuery } from 'dexie';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
 import type { PresetRecord } from './records';
@@ -32,4 +33,8 @@ export async function renamePreset(db: AtelierDatabase, id: string, name: string
 
 export async function deletePreset(db: AtelierDatabase, id: string): Promise<void> {
   await db.presets.delete(id);
+}
+
+export function watchParamPresets(db: AtelierDatabase) {
+  return liveQuery(() => listParamPresets(db));
 }

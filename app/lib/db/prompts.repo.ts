@@ -1,6 +1,7 @@
 // The prompt library: titled prompts with category, tags, a favorite flag and a usage count.
 // Deleting moves a prompt to the trash (deletedAt > 0) so it can be restored.
 
+import { liveQuery } from 'dexie';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
 import type { PromptRecord } from './records';
@@ -113,4 +114,9 @@ export function normalizeTags(tags: readonly string[]): string[] {
 function firstWords(text: string): string {
   const flat = text.trim().replace(/\s+/g, ' ');
   return flat.length > 48 ? `${flat.slice(0, 47)}…` : flat;
+}
+
+/** The live (or trashed) prompts, kept current as they change in any tab. */
+export function watchPrompts(db: AtelierDatabase, options: { trashed?: boolean } = {}) {
+  return liveQuery(() => listPrompts(db, options));
 }

@@ -1,6 +1,7 @@
 // Providers: endpoint presets with their keys. Keys stay in this browser's IndexedDB; exports leave
 // them out unless the person asks for them.
 
+import { liveQuery } from 'dexie';
 import type { DialectChoice } from '$lib/core/types';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
@@ -151,4 +152,9 @@ function clampConcurrency(value: number): number {
 
 function clampTimeout(value: number): number {
   return Number.isFinite(value) ? Math.min(3_600_000, Math.max(5_000, Math.round(value))) : DEFAULT_TIMEOUT_MS;
+}
+
+/** The provider list, kept current as it changes in any tab. */
+export function watchProviders(db: AtelierDatabase) {
+  return liveQuery(() => listProviders(db));
 }

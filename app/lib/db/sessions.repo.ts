@@ -1,6 +1,7 @@
 // Sessions: threads of turns (prompt, inputs, outputs, error). A turn points at the engine task that
 // ran it; the task holds the live status, the turn keeps what the thread needs after it ends.
 
+import { liveQuery } from 'dexie';
 import type { HistoryTurn, InputImage } from '$lib/core/types';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
@@ -104,4 +105,12 @@ async function loadImages(db: AtelierDatabase, ids: readonly string[]): Promise<
 function titleFrom(prompt: string): string {
   const flat = prompt.trim().replace(/\s+/g, ' ');
   return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
+}
+
+export function watchSessions(db: AtelierDatabase) {
+  return liveQuery(() => listSessions(db));
+}
+
+export function watchSession(db: AtelierDatabase, id: string) {
+  return liveQuery(() => getSession(db, id));
 }

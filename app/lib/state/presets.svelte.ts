@@ -1,0 +1,34 @@
+// Parameter presets for the studio: live list, save and apply.
+
+import { database, type AtelierDatabase } from '$lib/db/database';
+import { createParamPreset, deletePreset, renamePreset, watchParamPresets } from '$lib/db/presets.repo';
+import type { PresetRecord } from '$lib/db/records';
+import { Live } from './studio-live.svelte';
+
+export class PresetsState {
+  #db: () => AtelierDatabase;
+  #live: Live<PresetRecord[]>;
+
+  constructor(db: () => AtelierDatabase = database) {
+    this.#db = db;
+    this.#live = new Live<PresetRecord[]>(() => watchParamPresets(this.#db()), []);
+  }
+
+  get all(): PresetRecord[] {
+    return this.#live.current;
+  }
+
+  save(name: string, providerId: string | null, params: Record<string, unknown>): Promise<PresetRecord> {
+    return createParamPreset(this.#db(), { name, providerId, params });
+  }
+
+  rename(id: string, name: string): Promise<void> {
+    return renamePreset(this.#db(), id, name);
+  }
+
+  remove(id: string): Promise<void> {
+    return deletePreset(this.#db(), id);
+  }
+}
+
+export const presets = new PresetsState();

@@ -1,0 +1,51 @@
+import { createSubscriber } from 'svelte/reactivity';
+
+/** What a repository's `watch*` function returns (a Dexie liveQuery), without importing Dexie here. */
+export interface Watchable<T> {
+  subscribe(observer: { next: (value: T) => void; error: (error: unknown) => void }): { unsubscribe(): void };
+}
+
+/**
+ * A live database read for runes code: subscribes while something renders `current` and stops when
+ * nothing does (STYLE.md §5). `loaded` tells "no rows" from "not read yet", so pages can avoid
+ * flashing an empty state before the first answer.
+ */
+export class Live<T> {
+  #value: T = $state() as T;
+  #loaded = $state(false);
+  #error = $state<unknown>(null);
+  #subscribe: () => void;
+
+  constructor(source: () => Watchable<T>, initial: T) {
+    this.#value = initial;
+    this.#subscribe = createSubscriber(() => {
+      const subscription = source().subscribe({
+        next: (value) => {
+          this.#value = value;
+          this.#loaded = true;
+          this.#error = null;
+        },
+        error: (error) => {
+          this.#error = error;
+          this.#loaded = true;
+        }
+      });
+      return () => subscription.unsubscribe();
+    });
+  }
+
+  get current(): T {
+    this.#subscribe();
+    return this.#value;
+  }
+
+  get loaded(): boolean {
+    this.#subscribe();
+    return this.#loaded;
+  }
+
+  get error(): unknown {
+    this.#subscribe();
+    return this.#error;
+  }
+}
