@@ -223,6 +223,7 @@ const UpstreamSchema = {
 export const upstreamRoutes: FastifyPluginAsync = async (app) => {
   const limit = app.config.limits.requestBytes;
   const secrets = app.vault.secrets;
+  const baseUrls = new Map(app.config.providers.map((provider) => [provider.id, new URL(provider.baseUrl)]));
 
   // Bodies are not parsed here: the handler pipes the raw request stream upstream.
   app.removeAllContentTypeParsers();
@@ -233,7 +234,7 @@ export const upstreamRoutes: FastifyPluginAsync = async (app) => {
     if (!provider) return reply.code(404).send(errorBody(`No provider "${request.params.providerId}" on this relay.`, 'not_found'));
     // Work on the raw URL, not the decoded wildcard, so an encoded `..` or slash is seen as sent.
     const afterId = request.url.indexOf('/', '/api/upstream/'.length);
-    const url = new URL(provider.baseUrl);
+    const url = baseUrls.get(provider.id)!;
     const path = upstreamPath(url.pathname, request.url.slice(afterId), provider.dialect === 'gemini');
     if (path === null) return reply.code(404).send(errorBody('No such upstream path.', 'not_found'));
     const declared = request.headers['content-length'];

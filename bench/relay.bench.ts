@@ -1,0 +1,307 @@
+// The relay as a proxy: requests/s and p99 to the test upstream directly, through the relay (with
+// a session, as the app calls it) and through nginx `proxy_pass` when nginx is installed (the
+// reference); the relay's memory while a slow client takes a 30 MB response; 500 live log streams
+// held for 10 s with every heartbeat delivered. Everything runs on 127.0.0.1, each server in its
+// own process, the load generator in this one.
+import autocannon from 'autocannon';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashPassword } from '../relay/password.ts';
+import { startRelayProcess, type BenchRow, type RunningRelay } from './bench.ts';
+
+const LOAD_SECONDS = 5;
+const CONNECTIONS = 50;
+const KEY = 'sk-bench-relay-key';
+const PASSWORD = 'bench password';
+const BIG_BYTES = 30 * 1024 * 1024;
+const STREAMS = 500;
+const HOLD_MS = 10_000;
+const HEARTBEAT_MS = 1000;
+
+interface Child {
+  url: string;
+  stop(): Promise<void>;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** The test upstream in its own process, so it does not share a core with the load generator. */
+async function startUpstreamProcess(): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/upstream/cli.ts', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`test upstream exited with ${code}: ${output}`)));
+  });
+  child.stdout!.resume();
+  return { url, stop: () => stopChild(child) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** nginx as people run it in front of an API: one worker, upstream keepalive, buffering off. */
+async function startNginx(upstreamUrl: string): Promise<Child | null> {
+  if (spawnSync('nginx', ['-v']).error) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'atelier-nginx-'));
+  const port = await freePort();
+  const upstream = new URL(upstreamUrl);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream api { server ${upstream.host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location /api/upstream/bench/ {
+      proxy_pass http://api/v1/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer ${KEY}";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+`
+  );
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/api/upstream/bench/models`).then((res) => res.ok, () => false);
+    if (up) return { url: `http://127.0.0.1:${port}`, stop: async () => { await stopChild(child); rmSync(dir, { recursive: true, force: true }); } };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stopChild(child);
+  throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+}
+
+async function load(url: string, headers: Record<string, string>): Promise<autocannon.Result> {
+  await autocannon({ url, connections: CONNECTIONS, duration: 1, headers }); // warm-up: JIT, keep-alive pools
+  return autocannon({ url, connections: CONNECTIONS, duration: LOAD_SECONDS, headers });
+}
+
+/** Resident set size of a process in bytes (what the OS and an out-of-memory killer see). */
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+interface BigUpstream {
+  url: string;
+  server: Server;
+  /** Bytes the upstream has handed to its socket for the current response. */
+  sent: number;
+}
+
+/** Serves 30 MB, in 64 KB writes that respect backpressure, as an upstream sending a big image would. */
+async function startBigUpstream(): Promise<BigUpstream> {
+  const chunk = Buffer.alloc(64 * 1024, 'A');
+  const big: BigUpstream = { url: '', server: createServer(), sent: 0 };
+  big.server.on('request', async (_req, res) => {
+    big.sent = 0;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(BIG_BYTES) });
+    while (big.sent < BIG_BYTES) {
+      big.sent += chunk.length;
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end();
+  });
+  await new Promise<void>((resolve) => big.server.listen(0, '127.0.0.1', resolve));
+  big.url = `http://127.0.0.1:${(big.server.address() as AddressInfo).port}`;
+  return big;
+}
+
+/**
+ * Reads 30 MB through the relay like a phone on a slow link: 1 MB, a 2 s stall, then 256 KB every
+ * 40 ms (about 6 MB/s), sampling the relay's RSS throughout. Returns the peak growth over the
+ * relay's RSS just before the request, during the stall and over the whole read, and how far the
+ * upstream got ahead of the client during the stall (relay and kernel socket buffers together).
+ */
+async function slowClientGrowth(relay: RunningRelay, big: BigUpstream, headers: Record<string, string>) {
+  const pid = relay.process.pid!;
+  const baseline = rssOf(pid);
+  let peak = baseline;
+  let stallPeak = baseline;
+  let ahead = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
+  const url = new URL(`${relay.url}/api/upstream/big/blob`);
+  const bytes = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest({ hostname: url.hostname, port: url.port, path: url.pathname, headers, agent: false }, (res) => {
+      let received = 0;
+      let budget = 1024 * 1024;
+      let stalled = false;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        budget -= chunk.length;
+        if (budget > 0) return;
+        res.pause();
+        const wait = stalled ? 40 : 2000;
+        setTimeout(() => {
+          if (!stalled) {
+            stallPeak = Math.max(peak, rssOf(pid));
+            ahead = big.sent - received;
+          }
+          stalled = true;
+          budget = 256 * 1024;
+          res.resume();
+        }, wait);
+      });
+      res.on('end', () => resolve(received));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  clearInterval(sampler);
+  peak = Math.max(peak, rssOf(pid));
+  return { stall: stallPeak - baseline, whole: peak - baseline, ahead, bytes };
+}
+
+/** Holds `STREAMS` log streams open for `HOLD_MS` and checks each got every heartbeat, on time. */
+async function holdStreams(relayUrl: string, headers: Record<string, string>) {
+  const url = new URL(`${relayUrl}/api/logs/events`);
+  const perStream: { beats: number[]; lags: number[] }[] = [];
+  const requests: ReturnType<typeof httpRequest>[] = [];
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: STREAMS }, () => {
+      const record = { beats: [] as number[], lags: [] as number[] };
+      perStream.push(record);
+      return new Promise<void>((resolve) => {
+        const req = httpRequest({ hostname: url.hostname, port: url.port, path: url.pathname, headers, agent: false }, (res) => {
+          if (res.statusCode !== 200) failed++;
+          res.setEncoding('utf8');
+          res.on('data', (text: string) => {
+            for (const match of text.matchAll(/^: heartbeat (\d+)$/gm)) {
+              record.beats.push(Number(match[1]));
+              record.lags.push(Date.now() - Number(match[1]));
+            }
+          });
+          resolve();
+        });
+        req.on('error', () => {
+          failed++;
+          resolve();
+        });
+        req.end();
+        requests.push(req);
+      });
+    })
+  );
+  const openedAt = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
+  for (const req of requests) req.destroy();
+  // Every tick the relay sent while all streams were open must be on every stream.
+  const ticks = new Set(perStream.flatMap((stream) => stream.beats.filter((beat) => beat >= openedAt && beat <= openedAt + HOLD_MS - 200)));
+  const missing = perStream.reduce((sum, stream) => sum + [...ticks].filter((tick) => !stream.beats.includes(tick)).length, 0);
+  const lags = perStream.flatMap((stream) => stream.lags).sort((a, b) => a - b);
+  return { failed, ticks: ticks.size, delivered: STREAMS * ticks.size - missing, missing, p99Lag: lags[Math.floor(lags.length * 0.99)] ?? 0 };
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const upstream = await startUpstreamProcess();
+  const big = await startBigUpstream();
+  const dir = mkdtempSync(join(tmpdir(), 'atelier-relay-bench-'));
+  const configFile = join(dir, 'atelier.config.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      dataDir: './data',
+      auth: { passwordHash: await hashPassword(PASSWORD) },
+      logs: { heartbeatMs: HEARTBEAT_MS },
+      providers: [
+        { id: 'bench', dialect: 'openai-images', baseUrl: `${upstream.url}/v1`, apiKey: KEY, allowPrivateNetwork: true },
+        { id: 'big', dialect: 'openai-images', baseUrl: big.url, apiKey: KEY, allowPrivateNetwork: true }
+      ]
+    })
+  );
+  const relay = await startRelayProcess(['--config', configFile]);
+  const nginx = await startNginx(upstream.url).catch((error: Error) => {
+    console.error(`  nginx: ${error.message}`);
+    return null;
+  });
+  try {
+    const login = await fetch(`${relay.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: PASSWORD }) });
+    const { token } = (await login.json()) as { token: string };
+    const session = { authorization: `Bearer ${token}` };
+
+    const direct = await load(`${upstream.url}/v1/models`, { authorization: `Bearer ${KEY}` });
+    const relayed = await load(`${relay.url}/api/upstream/bench/models`, session);
+    const viaNginx = nginx ? await load(`${nginx.url}/api/upstream/bench/models`, {}) : null;
+    const clean = (result: autocannon.Result) => result.errors + result.non2xx === 0;
+    console.log(
+      `  req/s: direct ${direct.requests.average}, relay ${relayed.requests.average}, nginx ${viaNginx ? viaNginx.requests.average : 'not installed'}; ` +
+        `p99 ms: direct ${direct.latency.p99}, relay ${relayed.latency.p99}, nginx ${viaNginx ? viaNginx.latency.p99 : '-'}`
+    );
+
+    // One fast read first: V8 grows its young generation on the first big transfer, once per
+    // process; what follows is what a relay that has served images before holds.
+    await fetch(`${relay.url}/api/upstream/big/blob`, { headers: session }).then((res) => res.arrayBuffer());
+    const memory = await slowClientGrowth(relay, big, session);
+    const streams = await holdStreams(relay.url, session);
+
+    const rows: BenchRow[] = [
+      { figure: 'direct to upstream, requests/s', value: direct.requests.average, unit: 'req/s', target: 'reference', ok: clean(direct) },
+      { figure: 'direct to upstream, p99 latency', value: direct.latency.p99, unit: 'ms', target: 'reference', ok: true },
+      { figure: 'through relay, requests/s', value: relayed.requests.average, unit: 'req/s', target: 'no errors', ok: clean(relayed) },
+      { figure: 'through relay, p99 latency', value: relayed.latency.p99, unit: 'ms', target: '< 100 ms', ok: relayed.latency.p99 < 100 },
+      // The relay adds a hop with auth and header filtering; on 2 shared cores the upstream itself is the ceiling.
+      { figure: 'relay / direct, requests/s', value: relayed.requests.average / direct.requests.average, unit: 'x', target: '>= 0.3', ok: relayed.requests.average / direct.requests.average >= 0.3 },
+      { figure: 'relay / direct, p99 latency', value: relayed.latency.p99 / Math.max(1, direct.latency.p99), unit: 'x', target: 'reference', ok: true }
+    ];
+    if (viaNginx) {
+      rows.push(
+        { figure: 'through nginx, requests/s', value: viaNginx.requests.average, unit: 'req/s', target: 'reference', ok: clean(viaNginx) },
+        { figure: 'through nginx, p99 latency', value: viaNginx.latency.p99, unit: 'ms', target: 'reference', ok: true },
+        // STACK.md: a Fastify relay measured 0.27-0.37x nginx here, a bare node:http proxy 0.55x.
+        { figure: 'relay / nginx, requests/s', value: relayed.requests.average / viaNginx.requests.average, unit: 'x', target: '>= 0.27', ok: relayed.requests.average / viaNginx.requests.average >= 0.27 },
+        { figure: 'relay / nginx, p99 latency', value: relayed.latency.p99 / Math.max(1, viaNginx.latency.p99), unit: 'x', target: 'reference', ok: true }
+      );
+    } else {
+      rows.push({ figure: 'through nginx (reference)', value: 0, unit: '', target: 'nginx not installed', ok: true });
+    }
+    rows.push(
+      // What the relay holds for a stalled client: a buffering relay would hold most of the 30 MB.
+      { figure: 'relay RSS growth, 30 MB, client stalled', value: memory.stall / 1024 / 1024, unit: 'MB', target: '< 10 MB', ok: memory.stall < 10 * 1024 * 1024 },
+      { figure: 'relay RSS growth, 30 MB to a slow client, whole read', value: memory.whole / 1024 / 1024, unit: 'MB', target: '< 10 MB', ok: memory.whole < 10 * 1024 * 1024 && memory.bytes === BIG_BYTES },
+      // Backpressure end to end: the upstream may run ahead only by what socket buffers hold.
+      { figure: 'upstream ahead of a stalled client', value: memory.ahead / 1024 / 1024, unit: 'MB', target: '< 10 MB', ok: memory.ahead < 10 * 1024 * 1024 },
+      { figure: `${STREAMS} log streams held ${HOLD_MS / 1000} s, heartbeats delivered`, value: streams.delivered, unit: `of ${streams.delivered + streams.missing}`, target: 'all, none refused', ok: streams.missing === 0 && streams.failed === 0 && streams.ticks >= HOLD_MS / HEARTBEAT_MS - 2 },
+      { figure: `${STREAMS} log streams, p99 heartbeat lag`, value: streams.p99Lag, unit: 'ms', target: '< 100 ms', ok: streams.p99Lag < 100 }
+    );
+    return rows;
+  } finally {
+    await relay.stop();
+    await nginx?.stop();
+    await upstream.stop();
+    big.server.closeAllConnections();
+    big.server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
