@@ -1,6 +1,7 @@
 // The engine's log: a capped ring in the `logs` table. Sequence numbers only grow, so trimming the
 // ring is one key-range delete of everything older than the newest `capacity` entries.
 
+import { liveQuery, type Observable } from 'dexie';
 import type { AtelierDatabase } from './database';
 import type { LogRecord } from './records';
 
@@ -43,4 +44,14 @@ export class LogsRepo {
   clear(): Promise<void> {
     return this.#db.logs.clear();
   }
+}
+
+/** The newest entries first; live (the logs page's tail). */
+export function watchLogs(db: AtelierDatabase, limit = DEFAULT_LOG_CAPACITY): Observable<LogRecord[]> {
+  return liveQuery(() => db.logs.orderBy('seq').reverse().limit(limit).toArray());
+}
+
+/** One task's entries, oldest first; live (its debug view). */
+export function watchTaskLogs(db: AtelierDatabase, taskId: string): Observable<LogRecord[]> {
+  return liveQuery(() => db.logs.where('taskId').equals(taskId).sortBy('seq'));
 }

@@ -2,7 +2,7 @@
 // every write that finishes an attempt is conditional on the task still running, so a cancel made
 // in another tab always wins over a late answer.
 
-import Dexie from 'dexie';
+import Dexie, { liveQuery, type Observable } from 'dexie';
 import type { GenerationRequest, InputImage } from '$lib/core/types';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
@@ -301,4 +301,25 @@ function toBlobRecord(image: InputImage): BlobRecord {
   // Copy into a fresh ArrayBuffer: the bytes may be a view into a larger (or shared) buffer.
   const bytes = new Uint8Array(image.bytes);
   return { id: newId(), blob: new Blob([bytes], image.mime ? { type: image.mime } : {}) };
+}
+
+export type TaskCounts = Record<TaskStatus, number>;
+
+const STATUSES: readonly TaskStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
+
+/** The newest tasks first, optionally of one status; live. */
+export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus | null; limit: number }): Observable<TaskRecord[]> {
+  return liveQuery(() => {
+    const { status, limit } = options;
+    if (status) return db.tasks.where('[status+createdAt]').between(...statusRange(status)).reverse().limit(limit).toArray();
+    return db.tasks.orderBy('createdAt').reverse().limit(limit).toArray();
+  });
+}
+
+/** How many tasks are in each status (index counts, no rows read); live. */
+export function watchTaskCounts(db: AtelierDatabase): Observable<TaskCounts> {
+  return liveQuery(async () => {
+    const counts = await Promise.all(STATUSES.map((status) => db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()));
+    return Object.fromEntries(STATUSES.map((status, i) => [status, counts[i] ?? 0])) as TaskCounts;
+  });
 }

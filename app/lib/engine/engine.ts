@@ -77,6 +77,8 @@ export class Engine {
   readonly #running = new Map<string, Running>();
   readonly #leadershipListeners = new Set<(leading: boolean) => void>();
   readonly #previewing = new Set<string>();
+  /** Tasks whose attempt ended by going back to wait (their waiting notice stays up). */
+  readonly #waiting = new Set<string>();
   #leading: AbortSignal | null = null;
   #leadLoop: Promise<void> | null = null;
   #pumping = false;
@@ -293,6 +295,9 @@ export class Engine {
         : undefined;
     const done = this.#attempt(task, provider, controller).finally(() => {
       clearTimeout(timer);
+      const waiting = this.#waiting.has(task.id);
+      this.#waiting.delete(task.id);
+      if (!waiting) this.#progress({ taskId: task.id, ended: true });
       this.#running.delete(task.id);
       this.#previewing.delete(task.id);
       this.#pump();
@@ -329,10 +334,7 @@ export class Engine {
       } catch (error) {
         throw storageFailure(error);
       }
-      if (saved) {
-        this.#log('info', task.id, `Succeeded: ${prepared.ids.length} image(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        this.#progress({ taskId: task.id });
-      }
+      if (saved) this.#log('info', task.id, `Succeeded: ${prepared.ids.length} image(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } catch (error) {
       await this.#afterFailure(task, provider, error, controller.signal);
     }
@@ -397,6 +399,7 @@ export class Engine {
     if (taskError.kind === 'network' && !this.#deps.network.online) {
       await this.#tasks.requeue(task.id, { notBefore: 0, waitingFor: 'network', error: taskError, consumeRetry: false });
       this.#log('warn', task.id, 'Offline: waiting for the network');
+      this.#waiting.add(task.id);
       this.#progress({ taskId: task.id, waiting: { reason: 'network' } });
       return;
     }
@@ -408,6 +411,7 @@ export class Engine {
       const requeued = await this.#tasks.requeue(task.id, { notBefore: until, waitingFor: 'retry', error: taskError, consumeRetry: true });
       if (requeued) {
         this.#log('warn', task.id, `${taskError.message} (${taskError.kind}); retrying in ${(delay / 1000).toFixed(1)} s, ${task.retriesLeft - 1} retries left after that`);
+        this.#waiting.add(task.id);
         this.#progress({ taskId: task.id, waiting: { reason: 'retry', until } });
       }
       return;

@@ -86,6 +86,8 @@ export interface TaskProgress {
   preview?: Blob;
   /** The task waits: for a retry at `until`, or for the network. */
   waiting?: { reason: 'retry' | 'network'; until?: number };
+  /** The attempt ended (succeeded, failed, canceled): live details no longer apply. */
+  ended?: boolean;
 }
 
 /** Everything said on the engine's BroadcastChannel. */

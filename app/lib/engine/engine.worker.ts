@@ -1,0 +1,46 @@
+// The engine's worker: the composition root (real database, Web Locks, the browser's network
+// events and image codecs) and the thin Comlink boundary. Logic lives in engine.ts.
+/// <reference lib="webworker" />
+
+import * as Comlink from 'comlink';
+import { database } from '$lib/db/database';
+import { previewImage, processImage } from '$lib/imaging/thumbnail';
+import { Engine } from './engine';
+import { webLocksLeader } from './locks';
+import { NetworkState } from './network';
+import { broadcastChannel, type SubmitInput } from './types';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const network = new NetworkState(self.navigator.onLine);
+self.addEventListener('online', () => network.set(true));
+self.addEventListener('offline', () => network.set(false));
+
+const engine = new Engine({
+  db: database(),
+  images: { process: processImage, preview: previewImage },
+  lock: webLocksLeader(self.navigator.locks),
+  channel: broadcastChannel(),
+  network
+});
+engine.start();
+
+const api = {
+  /** Queues a generation (its input images are stored with it); resolves to the task id. */
+  submit: (input: SubmitInput): Promise<string> => engine.submit(input),
+  cancel: (id: string): Promise<boolean> => engine.cancel(id),
+  cancelQueued: (): Promise<number> => engine.cancelQueued(),
+  stopAll: (): Promise<number> => engine.stopAll(),
+  retry: (id: string): Promise<boolean> => engine.retry(id),
+  retryFailed: (): Promise<number> => engine.retryFailed(),
+  /** The page's online/offline events (the page may notice before the worker does). */
+  setOnline: (online: boolean): void => network.set(online),
+  /** Calls back now and whenever this tab's engine starts or stops leading. */
+  watchLeadership: (listener: (leading: boolean) => void): void => {
+    engine.onLeadership(listener);
+  }
+};
+
+export type EngineWorkerApi = typeof api;
+
+Comlink.expose(api);
