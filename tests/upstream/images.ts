@@ -108,19 +108,22 @@ export function renderPixels(spec: ImageSpec): Uint8Array {
   const alpha = spec.transparent ? 0 : 255;
   let noiseState = seed.readUInt32LE(12) || 1;
 
-  const pixels = new Uint8Array(width * height * 4);
+  // Clamped, so noise saturates at black/white instead of wrapping around.
+  const pixels = new Uint8ClampedArray(width * height * 4);
   const diagonal = width + height;
+  const [fromR, fromG, fromB] = from;
+  const [spanR, spanG, spanB] = [to[0] - from[0], to[1] - from[1], to[2] - from[2]];
+  let at = 0;
   for (let y = 0; y < height; y++) {
     const by = y - (y % block);
-    for (let x = 0; x < width; x++) {
-      const bx = x - (x % block);
+    const rowAlong = by * sin + period * 1024; // offset keeps `along` positive, so one % suffices
+    for (let x = 0; x < width; x++, at += 4) {
+      const bx = block === 1 ? x : x - (x % block);
+      const inStripe = (bx * cos + rowAlong) % period < stripeWidth;
       const t = (bx + by) / diagonal;
-      const along = bx * cos + by * sin;
-      const inStripe = ((along % period) + period) % period < stripeWidth;
-      const at = (y * width + x) * 4;
-      let r = inStripe ? stripe[0] : from[0] + (to[0] - from[0]) * t;
-      let g = inStripe ? stripe[1] : from[1] + (to[1] - from[1]) * t;
-      let b = inStripe ? stripe[2] : from[2] + (to[2] - from[2]) * t;
+      let r = inStripe ? stripe[0] : fromR + spanR * t;
+      let g = inStripe ? stripe[1] : fromG + spanG * t;
+      let b = inStripe ? stripe[2] : fromB + spanB * t;
       if (spec.noise) {
         // xorshift32: cheap and deterministic
         noiseState ^= noiseState << 13;
@@ -137,7 +140,7 @@ export function renderPixels(spec: ImageSpec): Uint8Array {
       pixels[at + 3] = inStripe ? 255 : alpha;
     }
   }
-  return pixels;
+  return new Uint8Array(pixels.buffer);
 }
 
 // ---- encoding -------------------------------------------------------------------------------

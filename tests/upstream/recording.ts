@@ -17,7 +17,7 @@ export interface RecordedRequest {
 }
 
 /** Bodies above this are refused (413): the largest real inputs are 16 edit images of a few MB. */
-export const MAX_BODY_BYTES = 256 * 1024 * 1024;
+const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 export class BodyTooLargeError extends Error {}
 

@@ -9,11 +9,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 const SLICE_BYTES = 64 * 1024;
 
 /** How often `drip` sends its next byte, unless a pace is set. */
-export const DRIP_INTERVAL_MS = 1000;
+const DRIP_INTERVAL_MS = 1000;
 
 // `drip` drops the connection after this many bytes, like a proxy's idle timeout, so a client
 // that never gives up cannot keep the server busy for hours.
-export const DRIP_MAX_BYTES = 120;
+const DRIP_MAX_BYTES = 120;
 
 export type HeaderMap = Record<string, string | number>;
 

@@ -23,7 +23,7 @@ export const MODERATION_MESSAGE =
   'Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID.';
 
 /** The 400 body OpenAI sends when its safety system blocks an image request. */
-export function moderationBlockedBody(): unknown {
+function moderationBlockedBody(): unknown {
   return {
     error: {
       message: MODERATION_MESSAGE,

@@ -20,7 +20,7 @@ export function openaiErrorBody(message: string, type: string, param: string | n
   return { error: { message, type, param, code } };
 }
 
-export function openaiError(kind: ErrorKind, detail?: string): FlavorError {
+function openaiError(kind: ErrorKind, detail?: string): FlavorError {
   switch (kind) {
     case 'missing-key':
       return jsonError(
