@@ -1,0 +1,120 @@
+// The engine in real Chromium: one leader among tabs, interrupted work after a reload, and a queue
+// that waits out an offline spell. Tasks are seeded as rows (the queue is the tasks table) and the
+// engines woken over their BroadcastChannel, as the studio's submit() does.
+import type { BrowserContext, Page } from '@playwright/test';
+import { expect, putRows, seedProvider, test } from './fixtures';
+
+const PROVIDER_ID = 'e2e-provider';
+
+let seq = 0;
+function taskRow(prompt: string) {
+  const now = Date.now();
+  // Ids sort by creation time like the app's; a counter keeps them unique within a millisecond.
+  const id = `0E2E${String(now).padStart(14, '0')}${String(seq++).padStart(8, '0')}`;
+  return {
+    id,
+    createdAt: now + seq,
+    updatedAt: now,
+    status: 'queued',
+    stage: null,
+    stageStartedAt: null,
+    priority: 10,
+    providerId: PROVIDER_ID,
+    providerLabel: 'Test upstream',
+    dialect: 'openai-images',
+    model: 'gpt-image-1',
+    request: { prompt, model: 'gpt-image-1', size: '256x256' },
+    inputIds: [],
+    maskId: null,
+    sessionId: null,
+    batchId: null,
+    attempts: 0,
+    retriesLeft: 2,
+    notBefore: 0,
+    waitingFor: null,
+    timings: {},
+    error: null,
+    resultIds: [],
+    requestSummary: null,
+    startedAt: null,
+    finishedAt: null
+  };
+}
+
+async function openTasks(page: Page): Promise<void> {
+  await page.goto('/tasks');
+  // The engine has started (and opened the database) once it tells which tab runs it.
+  await expect(page.getByRole('status').filter({ hasText: /runs the engine/ })).toBeVisible();
+}
+
+async function queue(page: Page, prompts: string[]): Promise<string[]> {
+  const rows = prompts.map(taskRow);
+  await putRows(page, 'tasks', rows);
+  await page.evaluate(() => new BroadcastChannel('atelier-engine').postMessage({ type: 'wake' }));
+  return rows.map((row) => row.id);
+}
+
+function task(page: Page, prompt: string) {
+  return page.getByRole('list', { name: 'Tasks, newest first' }).getByRole('article', { name: prompt });
+}
+
+async function setup(context: BrowserContext, upstreamUrl: string, concurrency = 2): Promise<Page> {
+  const page = await context.newPage();
+  await openTasks(page);
+  await seedProvider(page, { id: PROVIDER_ID, baseUrl: `${upstreamUrl}/v1`, concurrency });
+  return page;
+}
+
+test('two tabs run one engine between them, and the other takes over when the leader closes', async ({ context, upstream }) => {
+  const first = await setup(context, upstream.url);
+  const second = await context.newPage();
+  await openTasks(second);
+  const statuses = [first, second].map((page) => page.getByRole('status').filter({ hasText: /runs the engine/ }));
+  await expect(statuses[0]!).toHaveText('This tab runs the engine');
+  await expect(statuses[1]!).toHaveText('Another tab runs the engine');
+
+  // Generation POSTs only: Chromium's CORS preflights (OPTIONS) are recorded too.
+  const posts = () => upstream.requests.filter((request) => request.method === 'POST').length;
+  const before = posts();
+  const prompts = ['tab one [latency:300]', 'tab two [latency:300]', 'tab three [latency:300]'];
+  await queue(second, prompts);
+  for (const prompt of prompts) await expect(task(second, prompt).getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
+  // Each task ran exactly once: one engine, not two.
+  expect(posts() - before).toBe(prompts.length);
+
+  await first.close();
+  await expect(statuses[1]!).toHaveText('This tab runs the engine');
+  await queue(second, ['after handover']);
+  await expect(task(second, 'after handover').getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
+});
+
+test('reloading mid-task leaves an interrupted task that Retry completes', async ({ context, upstream }) => {
+  const page = await setup(context, upstream.url);
+  const prompt = `reload me ${Date.now()}`;
+  await queue(page, [`${prompt} [latency:4000]`]);
+  const row = task(page, `${prompt} [latency:4000]`);
+  await expect(row.getByText('Waiting for upstream')).toBeVisible();
+
+  await page.reload();
+  await expect(row.getByText('Interrupted', { exact: true })).toBeVisible();
+  await row.getByRole('button', { name: 'Retry' }).click();
+  await expect(row.getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
+});
+
+test('going offline mid-queue waits, and back online the queue finishes', async ({ context, upstream }) => {
+  const page = await setup(context, upstream.url, 1);
+  const prompts = ['offline a [latency:400]', 'offline b [latency:400]', 'offline c [latency:400]', 'offline d [latency:400]'];
+  await queue(page, prompts);
+  await expect(task(page, prompts[0]!).getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
+
+  await context.setOffline(true);
+  await expect(page.getByRole('status').filter({ hasText: 'Offline: tasks wait for the network' })).toBeVisible();
+  await expect(task(page, prompts[3]!).getByText('Waiting for network')).toBeVisible();
+  const whileOffline = upstream.requests.length;
+  await page.waitForTimeout(800);
+  await expect(page.getByText('Failed', { exact: true })).toHaveCount(0);
+
+  await context.setOffline(false);
+  for (const prompt of prompts) await expect(task(page, prompt).getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
+  expect(upstream.requests.length).toBeGreaterThan(whileOffline);
+});
