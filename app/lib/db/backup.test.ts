@@ -111,7 +111,8 @@ describe('backup', () => {
   it('refuses an archive with a damaged image byte and writes nothing', async () => {
     const bytes = new Uint8Array(await (await exportBackup(sut)).arrayBuffer());
     // Flip a byte in the middle of the image data (past the small JSON entries at the start).
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
     const target = new AtelierDatabase(`test-${newId()}`);
     try {
       await expect(importBackup(target, new Blob([bytes]))).rejects.toBeInstanceOf(BackupError);

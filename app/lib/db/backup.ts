@@ -14,6 +14,7 @@
 // file. Images whose content hash is already in the library are skipped (merge, no duplicates).
 
 import { entryBlob, readEntry, readZipDirectory, zipBlob, ZipError, type ZipEntry, type ZipFileEntry } from '$lib/imaging/zip';
+import type { EntityTable, IDType } from 'dexie';
 import type { AtelierDatabase } from './database';
 import { sha256Hex } from './images.repo';
 import type { ImageRecord, PresetRecord, PromptRecord, ProviderRecord, SessionRecord } from './records';
@@ -222,8 +223,8 @@ export async function importBackup(db: AtelierDatabase, archive: Blob, onProgres
         return thumb && size ? [{ id: row.id, blob: entryBlob(archive, thumb, 'image/webp'), ...size }] : [];
       })
     );
-    const addMissing = async <T extends { id: string }>(table: { bulkGet(ids: string[]): Promise<(T | undefined)[]>; bulkAdd(rows: T[]): Promise<unknown> }, rows: T[]) => {
-      const have = await table.bulkGet(rows.map((row) => row.id));
+    const addMissing = async <T extends { id: string }>(table: EntityTable<T, 'id'>, rows: T[]) => {
+      const have = await table.bulkGet(rows.map((row) => row.id as IDType<T, 'id'>));
       const missing = rows.filter((_, i) => have[i] === undefined);
       await table.bulkAdd(missing);
       return missing.length;
@@ -231,10 +232,10 @@ export async function importBackup(db: AtelierDatabase, archive: Blob, onProgres
     return {
       added: fresh.length,
       skipped: files.length - fresh.length,
-      sessions: await addMissing(db.sessions, sessions),
-      prompts: await addMissing(db.prompts, prompts),
-      presets: await addMissing(db.presets, presets),
-      providers: await addMissing(db.providers, providers)
+      sessions: await addMissing<SessionRecord>(db.sessions, sessions),
+      prompts: await addMissing<PromptRecord>(db.prompts, prompts),
+      presets: await addMissing<PresetRecord>(db.presets, presets),
+      providers: await addMissing<ProviderRecord>(db.providers, providers)
     };
   });
 }

@@ -18,6 +18,7 @@
 // from other indexes, and rows/thumbnails are fetched by key for the visible window. No query
 // ever skips rows by offset.
 
+import { liveQuery } from 'dexie';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
 import type { BlobRecord, ImageRecord, ThumbRecord } from './records';
@@ -379,3 +380,18 @@ export async function planEviction(db: AtelierDatabase, capBytes: number): Promi
   }
   return { ids, bytes: freed, total };
 }
+
+// ---- Live reads (Dexie liveQuery observables; state classes subscribe, see gallery.svelte.ts) -----
+
+export const watchGalleryKeys = (db: AtelierDatabase, filter: GalleryFilter) => liveQuery(() => galleryKeys(db, filter));
+export const watchImages = (db: AtelierDatabase, ids: readonly string[]) => liveQuery(() => getImages(db, ids));
+export const watchImage = (db: AtelierDatabase, id: string) =>
+  liveQuery(async () => {
+    const image = await db.images.get(id);
+    const mainId = image?.candidateOf ?? id;
+    const [main, candidates] = await Promise.all([db.images.get(mainId), candidatesOf(db, mainId)]);
+    return { image, main, candidates };
+  });
+export const watchTableCounts = (db: AtelierDatabase) => liveQuery(() => tableCounts(db));
+export const watchFilterOptions = (db: AtelierDatabase) =>
+  liveQuery(async () => ({ models: await modelsInUse(db), ...(await groupsInUse(db)) }));
