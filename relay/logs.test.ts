@@ -79,4 +79,14 @@ describe('relay logs', () => {
     expect(ids[0]).toBe(next + 1);
     expect(stream.text).toContain('"url":"/api/providers"');
   });
+
+  it('does not keep the relay from shutting down while streams are open', async () => {
+    const other = await startRelay(testConfig({}));
+    const streams = [openStream(other.url), openStream(other.url)];
+    await sleep(100);
+    const started = performance.now();
+    await other.close();
+    expect(performance.now() - started).toBeLessThan(1000);
+    for (const stream of streams) expect(stream.status).toBe(200);
+  });
 });

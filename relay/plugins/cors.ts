@@ -9,16 +9,17 @@ import { errorBody } from './errors.ts';
 export const corsPlugin = fp(
   async (app) => {
     const allowed = new Set(app.config.cors.origins);
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', (request, reply, done) => {
       const origin = request.headers.origin;
       // Static app files are public anyway; only the API carries the session.
-      if (origin === undefined || !(request.url.startsWith('/api/') || request.url.startsWith('/v1/'))) return;
+      if (origin === undefined || !(request.url.startsWith('/api/') || request.url.startsWith('/v1/'))) return done();
       const host = request.headers.host;
       // The relay serves its own app, so an Origin equal to the Host it was reached at is itself.
       const sameOrigin = host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
-      if (sameOrigin) return;
+      if (sameOrigin) return done();
       if (!allowed.has(origin)) {
-        return reply.code(403).send(errorBody('This origin may not use the relay; add it to cors.origins in the relay config.', 'forbidden'));
+        reply.code(403).send(errorBody('This origin may not use the relay; add it to cors.origins in the relay config.', 'forbidden'));
+        return;
       }
       reply.header('access-control-allow-origin', origin);
       reply.header('access-control-allow-credentials', 'true');
@@ -28,8 +29,10 @@ export const corsPlugin = fp(
         const requested = request.headers['access-control-request-headers'];
         if (requested) reply.header('access-control-allow-headers', requested);
         reply.header('access-control-max-age', '600');
-        return reply.code(204).send();
+        reply.code(204).send();
+        return;
       }
+      done();
     });
   },
   { name: 'cors', dependencies: ['config'], fastify: '5.x' }
