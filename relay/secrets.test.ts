@@ -41,8 +41,16 @@ describe('secrets', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream();
-    // An upstream that repeats the Authorization it got in a response header, as some debug gateways do.
-    echo = await startScriptedUpstream((req, res) => void res.writeHead(200, { 'x-echo-authorization': req.headers.authorization ?? '' }).end('{}'));
+    // An upstream that repeats the Authorization it got, in a header and (split across two writes)
+    // in the body, as some debug gateways and careless error messages do.
+    echo = await startScriptedUpstream(async (req, res) => {
+      const echoed = JSON.stringify({ error: { message: `Invalid key: ${req.headers.authorization ?? ''}` } });
+      res.writeHead(401, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(echoed)), 'x-echo-authorization': req.headers.authorization ?? '' });
+      const cut = echoed.indexOf('sk-') + 6;
+      res.write(echoed.slice(0, cut));
+      await sleep(20);
+      res.end(echoed.slice(cut));
+    });
     passwordHash = await hashPassword(PASSWORD, { ln: 10, r: 8, p: 1 });
     sut = await startRelay(
       testConfig({
@@ -90,7 +98,10 @@ describe('secrets', () => {
     }
     await call('/api/upstream/gemini/v1beta/models/gemini-2.5-flash-image:generateContent?key=AIza-client', jsonPost({ contents: [{ parts: [{ text: 'a fox' }] }] }, auth));
     await call('/api/upstream/gemini/v1beta/models/x:generateContent', jsonPost({ contents: [] }, { ...auth, 'x-upstream-fault': '401' }));
-    expect((await call('/api/upstream/echo/anything', { headers: auth })).headers['x-echo-authorization']).toBeUndefined();
+    const echoed = await call('/api/upstream/echo/anything', { headers: auth });
+    expect(echoed.status).toBe(401);
+    expect(echoed.headers['x-echo-authorization']).toBeUndefined();
+    expect(json(echoed)).toEqual({ error: { message: `Invalid key: Bearer ${'*'.repeat(ECHO_KEY.length)}` } });
     expect((await call('/api/upstream/guarded/models', { headers: auth })).status).toBe(502);
     await call('/api/upstream/openai/../x', { headers: auth });
     await call('/api/upstream/openai/images/generations', { method: 'POST', headers: { ...auth, 'content-length': String(65 * 1024 * 1024) }, body: '{}' });

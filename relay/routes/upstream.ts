@@ -1,14 +1,17 @@
 // `/api/upstream/<providerId>/<path>`: forwards to `<baseUrl>/<path>` with the provider's key.
 // Bodies stream both ways through node:http with backpressure (pipe), never collected; the
 // client going away destroys the upstream request; the socket's address is checked by the agent
-// (relay/net/guard.ts) unless the provider allows private networks.
+// (relay/net/guard.ts) unless the provider allows private networks; a key the upstream echoes
+// back is masked on the way through (relay/net/scrub.ts).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream';
 import type { ProviderConfigEntry } from '../config.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { agentFor, assertPublicLiteral, bareHostname, BlockedAddressError } from '../net/guard.ts';
+import { SecretMask } from '../net/scrub.ts';
 
 const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings'];
 
@@ -137,7 +140,7 @@ function failureReply(error: Error, target: Target, reply: FastifyReply) {
   return reply.code(502).send(errorBody(`Could not reach the upstream of provider ${target.provider.id}.`, 'network'));
 }
 
-function forward(request: FastifyRequest, reply: FastifyReply, target: Target, limit: number, secrets: readonly string[]): void {
+function forward(request: FastifyRequest, reply: FastifyReply, target: Target, limit: number, secrets: readonly string[], masking: boolean): void {
   const { provider, url } = target;
   const https = url.protocol === 'https:';
   const upstream = (https ? httpsRequest : httpRequest)({
@@ -176,8 +179,18 @@ function forward(request: FastifyRequest, reply: FastifyReply, target: Target, l
   upstream.on('response', (response: IncomingMessage) => {
     if (failed) return response.destroy();
     reply.code(response.statusCode ?? 502).headers(responseHeaders(response.headers, secrets));
-    response.on('error', fail);
-    reply.send(response);
+    const encoding = response.headers['content-encoding'];
+    // Compressed bodies cannot be searched without decompressing them; they pass as they are.
+    if (!masking || (encoding !== undefined && encoding !== 'identity')) {
+      response.on('error', fail);
+      return reply.send(response);
+    }
+    const masked = new SecretMask(secrets);
+    pipeline(response, masked, (error) => {
+      // A client that went away ends the pipeline too; that is not an upstream failure.
+      if (error && reply.raw.writable) fail(error);
+    });
+    reply.send(masked);
   });
 
   // The client leaving (tab closed, request aborted) ends the upstream work at once.
@@ -223,6 +236,7 @@ const UpstreamSchema = {
 export const upstreamRoutes: FastifyPluginAsync = async (app) => {
   const limit = app.config.limits.requestBytes;
   const secrets = app.vault.secrets;
+  const masking = new SecretMask(secrets).active;
   const baseUrls = new Map(app.config.providers.map((provider) => [provider.id, new URL(provider.baseUrl)]));
 
   // Bodies are not parsed here: the handler pipes the raw request stream upstream.
@@ -251,7 +265,7 @@ export const upstreamRoutes: FastifyPluginAsync = async (app) => {
         return failureReply(error as Error, target, reply);
       }
     }
-    forward(request, reply, target, limit, secrets);
+    forward(request, reply, target, limit, secrets, masking);
     return reply;
   });
 };
