@@ -24,6 +24,8 @@ export class GalleryState {
   /** Window scroll position when the grid was left, restored on return. */
   scrollY = 0;
   #watching: { key: string; unsubscribe: () => void } | null = null;
+  /** Views following the keys; the grid and the detail view overlap while navigating. */
+  #watchers = 0;
 
   get filtering(): boolean {
     const f = this.filter;
@@ -55,7 +57,10 @@ export class GalleryState {
       });
       this.#watching = { key, unsubscribe: () => subscription.unsubscribe() };
     }
+    this.#watchers++;
     return () => {
+      // Only the last view to stop watching ends the subscription.
+      if (--this.#watchers > 0) return;
       this.#watching?.unsubscribe();
       this.#watching = null;
     };
