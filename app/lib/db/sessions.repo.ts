@@ -5,7 +5,7 @@ import { liveQuery } from 'dexie';
 import type { HistoryTurn, InputImage } from '$lib/core/types';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
-import type { SessionRecord, SessionTurn } from './records';
+import type { ImageRecord, SessionRecord, SessionTurn, TaskRecord } from './records';
 
 /** Live sessions, most recently used first. */
 export async function listSessions(db: AtelierDatabase): Promise<SessionRecord[]> {
@@ -74,22 +74,70 @@ export async function updateTurn(
     });
 }
 
+/** A turn with what the engine knows about it: its task (status, stage, error) and its images. */
+export interface TurnView {
+  turn: SessionTurn;
+  task: TaskRecord | undefined;
+  /** The answer's images, main image first, then its candidates. */
+  images: ImageRecord[];
+}
+
+export interface SessionView {
+  session: SessionRecord;
+  turns: TurnView[];
+}
+
+export async function readSessionView(db: AtelierDatabase, id: string): Promise<SessionView | null> {
+  const session = await db.sessions.get(id);
+  if (!session || session.deletedAt > 0) return null;
+  const tasks = await db.tasks.bulkGet(session.turns.map((turn) => turn.taskId ?? ''));
+  const resultIds = tasks.flatMap((task) => task?.resultIds ?? []);
+  const images = new Map((await db.images.bulkGet(resultIds)).filter((row): row is ImageRecord => !!row && row.deletedAt === 0).map((row) => [row.id, row]));
+  return {
+    session,
+    turns: session.turns.map((turn, index) => {
+      const task = tasks[index];
+      const ids = turn.outputIds.length > 0 ? turn.outputIds : (task?.resultIds ?? []);
+      const rows = ids.map((imageId) => images.get(imageId)).filter((row): row is ImageRecord => !!row);
+      return { turn, task, images: mainFirst(rows) };
+    })
+  };
+}
+
+/** The session with its tasks and images, kept current while the engine works. */
+export function watchSessionView(db: AtelierDatabase, id: string) {
+  return liveQuery(() => readSessionView(db, id));
+}
+
+function mainFirst(rows: ImageRecord[]): ImageRecord[] {
+  return [...rows.filter((row) => row.candidateOf === null), ...rows.filter((row) => row.candidateOf !== null)];
+}
+
 /**
- * The conversation so far, for chat-style dialects: each finished turn becomes the person's words and
- * input images, then the model's images. Turns without an output (failed, canceled) are left out, so a
- * retry does not repeat a question that was never answered.
+ * The conversation so far, for chat-style dialects: each answered turn becomes the person's words and
+ * input images, then the model's main image. Turns without an output (failed, canceled) are left out,
+ * so a retry does not repeat a question that was never answered.
  */
 export async function loadHistory(db: AtelierDatabase, turns: readonly SessionTurn[]): Promise<HistoryTurn[]> {
+  const tasks = await db.tasks.bulkGet(turns.map((turn) => turn.taskId ?? ''));
   const history: HistoryTurn[] = [];
-  for (const turn of turns) {
-    if (turn.outputIds.length === 0) continue;
-    const inputs = await loadImages(db, turn.inputIds);
-    const outputs = await loadImages(db, turn.outputIds.slice(0, 1));
+  for (const [index, turn] of turns.entries()) {
+    const task = tasks[index];
+    let outputIds = turn.outputIds;
+    if (outputIds.length === 0 && task?.status === 'succeeded') {
+      outputIds = mainFirst(await getRows(db, task.resultIds)).map((row) => row.id);
+    }
+    const outputs = await loadImages(db, outputIds.slice(0, 1));
     if (outputs.length === 0) continue;
+    const inputs = await loadImages(db, turn.inputIds.length > 0 ? turn.inputIds : (task?.inputIds ?? []));
     history.push({ role: 'user', parts: [{ text: turn.prompt }, ...inputs.map((image) => ({ image }))] });
     history.push({ role: 'model', parts: outputs.map((image) => ({ image })) });
   }
   return history;
+}
+
+async function getRows(db: AtelierDatabase, ids: readonly string[]): Promise<ImageRecord[]> {
+  return (await db.images.bulkGet([...ids])).filter((row): row is ImageRecord => !!row);
 }
 
 async function loadImages(db: AtelierDatabase, ids: readonly string[]): Promise<InputImage[]> {

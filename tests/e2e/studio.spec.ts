@@ -1,0 +1,150 @@
+import { PNG } from 'pngjs';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+import type { TestUpstream } from '../upstream/server.ts';
+
+// The studio through the UI only: a provider added in Settings, a generation with live stages, the
+// session after a reload, multi-turn chat history, compressed reference images, failure and Retry,
+// and the prompt library's suggestions.
+
+interface ProviderFields {
+  name: string;
+  dialect: string;
+  baseUrl: string;
+  model: string;
+}
+
+async function addProvider(page: Page, fields: ProviderFields): Promise<void> {
+  await page.goto('/settings');
+  await page.getByRole('button', { name: 'Add provider' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a provider' });
+  await dialog.getByLabel('Name', { exact: true }).fill(fields.name);
+  await dialog.getByLabel('Dialect', { exact: true }).selectOption(fields.dialect);
+  await dialog.getByLabel('Base URL', { exact: true }).fill(fields.baseUrl);
+  await dialog.getByLabel('API key', { exact: true }).fill('sk-e2e-studio-key');
+  await dialog.getByRole('button', { name: 'Fetch models' }).click();
+  await dialog.getByLabel('Listed by the provider').selectOption(fields.model);
+  await expect(dialog.getByLabel('Model', { exact: true })).toHaveValue(fields.model);
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('listitem').filter({ hasText: fields.name })).toBeVisible();
+}
+
+function openAi(upstream: TestUpstream): ProviderFields {
+  return { name: 'Upstream images', dialect: 'openai-images', baseUrl: `${upstream.url}/v1`, model: 'gpt-image-1' };
+}
+
+async function generate(page: Page, prompt: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+  await page.getByRole('button', { name: 'Generate' }).click();
+}
+
+function posts(upstream: TestUpstream, path: string) {
+  return upstream.requests.filter((request) => request.method === 'POST' && request.path === path);
+}
+
+test.beforeEach(({ upstream }) => upstream.reset());
+
+test('generates with live stages, and finds the result in its session and the gallery after a reload', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Studio' }).click();
+  await expect(page.getByRole('combobox', { name: 'Provider' })).toHaveValue(/.+/);
+
+  upstream.configure({ latencyMs: 1500 });
+  const prompt = 'a lighthouse at dusk';
+  await generate(page, prompt);
+  const turn = page.getByRole('article', { name: prompt });
+  await expect(turn.getByRole('status')).toContainText(/Queued|Sending|Waiting for the provider/);
+  await expect(turn.getByRole('button', { name: 'Cancel' })).toBeVisible();
+  await expect(turn.getByRole('img', { name: prompt })).toBeVisible({ timeout: 15_000 });
+  await expect(turn.getByRole('button', { name: 'Continue editing' })).toBeVisible();
+  expect(posts(upstream, '/v1/images/generations')).toHaveLength(1);
+  await expect(page).toHaveURL(/\?session=/);
+
+  await page.reload();
+  await expect(page.getByRole('article', { name: prompt }).getByRole('img', { name: prompt })).toBeVisible();
+  const sessions = page.getByRole('region', { name: 'Sessions' });
+  await expect(sessions.getByRole('button', { name: new RegExp(`^${prompt}`) })).toHaveAttribute('aria-current', 'true');
+
+  await page.getByRole('button', { name: 'New session' }).click();
+  await expect(page.getByRole('article')).toHaveCount(0);
+  await sessions.getByRole('button', { name: new RegExp(`^${prompt}`) }).click();
+  await expect(page.getByRole('article', { name: prompt })).toBeVisible();
+
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Gallery' }).click();
+  await expect(page.getByRole('img', { name: prompt }).first()).toBeVisible();
+});
+
+test('a second turn in a chat session sends the first result back', async ({ page, upstream }) => {
+  await addProvider(page, { name: 'Router', dialect: 'openai-chat', baseUrl: `${upstream.url}/openrouter/api/v1`, model: 'google/gemini-2.5-flash-image' });
+  await page.goto('/');
+  await generate(page, 'a red fox in the snow');
+  await expect(page.getByRole('article', { name: 'a red fox in the snow' }).getByRole('img', { name: 'a red fox in the snow' })).toBeVisible({ timeout: 15_000 });
+
+  await generate(page, 'now make it blue');
+  await expect(page.getByRole('article', { name: 'now make it blue' }).getByRole('img', { name: 'now make it blue' })).toBeVisible({ timeout: 15_000 });
+
+  const calls = posts(upstream, '/openrouter/api/v1/chat/completions');
+  expect(calls).toHaveLength(2);
+  const messages = (calls[1]?.json as { messages: { role: string; content: unknown }[] }).messages;
+  expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+  expect(JSON.stringify(messages[0]?.content)).toContain('a red fox in the snow');
+  expect(JSON.stringify(messages[1]?.content)).toMatch(/data:image\/(png|jpeg|webp);base64,/);
+  expect(JSON.stringify(messages[2]?.content)).toContain('now make it blue');
+});
+
+test('a large reference image arrives compressed', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  await page.goto('/');
+
+  // Noise does not compress: a 3000×2000 PNG of it is about 24 MB.
+  const png = new PNG({ width: 3000, height: 2000 });
+  for (let i = 0; i < png.data.length; i++) png.data[i] = i % 4 === 3 ? 255 : (i * 2654435761) >>> 24;
+  const original = PNG.sync.write(png);
+  await page.locator('input[type=file]:not([capture])').setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: original });
+  const chips = page.getByRole('list', { name: 'Reference images' });
+  await expect(chips.getByRole('img', { name: 'Reference 1: noise.png' })).toBeVisible({ timeout: 20_000 });
+  await expect(chips).toContainText('2048×1365');
+
+  await generate(page, 'make it calm');
+  await expect(page.getByRole('article', { name: 'make it calm' }).getByRole('img', { name: 'make it calm' })).toBeVisible({ timeout: 15_000 });
+  const [edit] = posts(upstream, '/v1/images/edits');
+  const image = edit?.form?.files.find((file) => file.field.startsWith('image'));
+  expect(image).toBeDefined();
+  expect(image!.contentType).toBe('image/webp');
+  expect(image!.bytes.length).toBeLessThan(4 * 1024 * 1024);
+  expect(image!.bytes.length).toBeLessThan(original.length / 2);
+});
+
+test('a failing provider shows the upstream message, and Retry works once the fault is gone', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  await page.goto('/');
+  upstream.configure({ fault: '401' });
+  await generate(page, 'a quiet harbour');
+  const turn = page.getByRole('article', { name: 'a quiet harbour' });
+  await expect(turn.getByRole('alert')).toContainText('Incorrect API key provided', { timeout: 15_000 });
+
+  upstream.configure({ fault: null });
+  await turn.getByRole('button', { name: 'Retry' }).click();
+  await expect(turn.getByRole('img', { name: 'a quiet harbour' })).toBeVisible({ timeout: 15_000 });
+  await expect(turn.getByRole('alert')).toHaveCount(0);
+});
+
+test('the prompt library suggests prompts while typing and counts their use', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  await page.goto('/prompts');
+  await page.getByRole('button', { name: 'Add prompt' }).click();
+  await page.getByLabel('Title', { exact: true }).fill('Harbour');
+  await page.getByLabel('Text', { exact: true }).fill('a misty harbour at dawn, fishing boats, soft light');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('heading', { name: 'Harbour' })).toBeVisible();
+
+  await page.getByRole('link', { name: 'Studio' }).click();
+  const box = page.getByRole('textbox', { name: 'Prompt' });
+  await box.fill('misty');
+  await page.getByRole('button', { name: 'Use prompt: Harbour' }).click();
+  await expect(box).toHaveValue('a misty harbour at dawn, fishing boats, soft light');
+  await expect(box).toBeFocused();
+
+  await page.getByRole('link', { name: 'Prompt library' }).click();
+  await expect(page.getByText('Uses: 1')).toBeVisible();
+});
