@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     },
     strict: true
   });
-  let config: RelayConfig;
+  let config: RelayConfig & { source: string | null };
   try {
     config = loadConfig({ path: values.config });
   } catch (error) {
@@ -86,6 +86,9 @@ export async function run(argv: string[]): Promise<number> {
   const address = relay.server.address();
   const shown = typeof address === 'object' && address ? `http://${host.includes(':') ? `[${host}]` : host}:${address.port}` : `${host}:${port}`;
   console.log(`Atelier is serving on ${shown}`);
+  console.log(`  config: ${config.source ?? `none (no ${defaultConfigFile} here; defaults)`}`);
+  console.log(`  providers: ${config.providers.map((provider) => provider.id).join(', ') || 'none'}`);
+  if (!config.auth.passwordHash) console.log('  no password: only this machine can reach the relay, and it needs no login');
 
   await new Promise<void>((resolve) => {
     const stop = () => {
