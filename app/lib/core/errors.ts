@@ -92,17 +92,23 @@ export function kindForStatus(status: number): ErrorKind {
   return 'upstream';
 }
 
-const SAFETY_CODES = /moderation|content_policy|safety|prohibited|blocked|image_generation_user_error|sensitive/i;
+const SAFETY_CODES = /moderation|moderated|content_policy|safety|prohibited|blocked|sensitive/i;
 const QUOTA_CODES = /insufficient_quota|payment_required|billing|insufficient_balance|credit/i;
 const AUTH_CODES = /invalid_api_key|api_key_invalid|authentication|unauthenticated|permission_denied|unauthorized|invalid_key/i;
 const RATE_CODES = /rate_limit|resource_exhausted|too_many_requests/i;
+// When codes say little (xAI answers a bad key with 400 "Client specified an invalid argument"), the words decide.
+const SAFETY_WORDS = /moderation|moderated|flagged|safety system|content policy|sensitive (content|information)|内容审核|审核/i;
+const AUTH_WORDS = /(incorrect|invalid|wrong|missing) (api )?key|api key not valid|invalid token|unauthori[sz]ed/i;
 
-function refineKind(base: ErrorKind, code: string): ErrorKind {
-  if (!code) return base;
-  if (SAFETY_CODES.test(code)) return 'safety';
-  if (QUOTA_CODES.test(code)) return 'quota';
-  if (AUTH_CODES.test(code)) return 'auth';
-  if (RATE_CODES.test(code) && base !== 'quota') return 'rate-limit';
+function refineKind(base: ErrorKind, codes: string[], message: string): ErrorKind {
+  for (const code of codes) {
+    if (SAFETY_CODES.test(code)) return 'safety';
+    if (QUOTA_CODES.test(code)) return 'quota';
+    if (AUTH_CODES.test(code)) return 'auth';
+    if (RATE_CODES.test(code) && base !== 'quota') return 'rate-limit';
+  }
+  if ((base === 'bad-request' || base === 'auth' || base === 'upstream') && SAFETY_WORDS.test(message)) return 'safety';
+  if (base === 'bad-request' && AUTH_WORDS.test(message)) return 'auth';
   return base;
 }
 
@@ -144,8 +150,10 @@ export function errorFromPayload(payload: unknown, status?: number, secrets: rea
     message = text(nested.message) ?? text(nested.error);
     upstreamCode = text(nested.status) ?? text(nested.code) ?? text(nested.type);
     const metadata = record(nested.metadata);
+    // OpenRouter moderation: 403 with metadata.reasons / flagged_input.
+    if (metadata && (Array.isArray(metadata.reasons) || metadata.flagged_input !== undefined)) codes.push('moderation');
     const reasons = Array.isArray(nested.details) ? nested.details.map((d) => record(d)?.reason) : [];
-    codes = [...reasons, nested.code, nested.type, nested.status, metadata?.error_type].map(text).filter((c): c is string => !!c);
+    codes = [...codes, ...reasons, nested.code, nested.type, nested.status, metadata?.error_type].map(text).filter((c): c is string => !!c);
     retryAfterMs = retryDelayFromDetails(nested.details);
     const raw = text(metadata?.raw);
     if (raw && message && !message.includes(raw) && raw.length < 500) message = `${message} (${raw})`;
@@ -153,7 +161,8 @@ export function errorFromPayload(payload: unknown, status?: number, secrets: rea
     message = root.error;
     upstreamCode = text(root.code);
     codes = [text(root.code) ?? ''];
-  } else if (root.type === 'error') {
+  } else if (root.type === 'error' || (typeof root.message === 'string' && root.code !== undefined && !/^(0|200|ok|success)$/i.test(String(root.code)))) {
+    // Responses' flat `{type:"error",code,message}`; SiliconFlow's `{code:20047,message,data}` (a `code:0` envelope is a success).
     message = text(root.message);
     upstreamCode = text(root.code);
     codes = [text(root.code) ?? ''];
@@ -162,7 +171,7 @@ export function errorFromPayload(payload: unknown, status?: number, secrets: rea
   }
   const httpStatus = status ?? (nested && typeof nested.code === 'number' && nested.code >= 400 ? nested.code : undefined);
   const base = httpStatus !== undefined && httpStatus >= 400 ? kindForStatus(httpStatus) : 'upstream';
-  let kind = codes.reduce<ErrorKind>((k, code) => (k === base ? refineKind(base, code) : k), base);
+  let kind = refineKind(base, codes, message ?? '');
   if (httpStatus === 429 && codes.some((c) => /insufficient_quota/i.test(c))) kind = 'quota';
   const shown = redact(message || (upstreamCode ? `Upstream error ${upstreamCode}` : 'Upstream error'), secrets);
   return new ProviderError(kind, shown.slice(0, 2000), { status: httpStatus, code: upstreamCode, retryAfterMs });

@@ -191,6 +191,8 @@ export function percentIn(text: string): number | undefined {
   return percent >= 0 && percent <= 100 ? percent : undefined;
 }
 
-export function streamEndedError(): ProviderError {
+/** A stream that stopped before its completion event; one that sent nothing at all is an answer without an image. */
+export function streamEndedError(eventsSeen: number): ProviderError {
+  if (eventsSeen === 0) return new ProviderError('no-image', 'The upstream closed the stream without sending anything');
   return new ProviderError('upstream', 'The stream ended before the upstream reported completion', { retryable: true });
 }

@@ -110,6 +110,7 @@ class GeminiReader {
 
 async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerator<ProviderEvent> {
   const body = await openBody(res, ctx);
+  let eventsSeen = 0;
   const reader = new GeminiReader();
   if (body.kind === 'json') {
     // streamGenerateContent without alt=sse answers with a JSON array of chunks.
@@ -120,6 +121,7 @@ async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerat
     }
   } else {
     for await (const event of body.events) {
+      eventsSeen++;
       const parsed = parseEvent(event);
       if (parsed.kind === 'done') break;
       if (parsed.kind !== 'json') continue;
@@ -130,7 +132,7 @@ async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerat
   if (reader.usage) yield { type: 'usage', usage: reader.usage };
   const finished = reader.finishReason !== undefined || reader.blockReason !== undefined;
   if (reader.collector.finals === 0) {
-    if (body.kind === 'sse' && !finished) throw streamEndedError();
+    if (body.kind === 'sse' && !finished) throw streamEndedError(eventsSeen);
     throw reader.noImageError();
   }
   yield { type: 'done', complete: body.kind === 'json' || finished, ...(reader.finishReason ? { finishReason: reader.finishReason } : {}) };

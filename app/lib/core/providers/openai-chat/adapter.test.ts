@@ -1,7 +1,7 @@
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { b64, chunkedResponse, collect, dataUrlOf, pngBytes, sse } from '../../testing/images';
-import type { ProviderConfig, ProviderEvent } from '../../types';
+import type { ImageResult, ProviderConfig, ProviderEvent } from '../../types';
 import { openAiChat as sut } from './adapter';
 
 const config: ProviderConfig = { dialect: 'openai-chat', baseUrl: 'https://openrouter.ai/api/v1', apiKey: 'sk-or-v1-secret' };
@@ -9,8 +9,8 @@ const png = pngBytes(8, 6, 1);
 const png2 = pngBytes(4, 4, 2);
 const jpg = new Uint8Array(jpeg.encode({ data: Buffer.alloc(6 * 3 * 4, 90), width: 6, height: 3 }, 90).data);
 
-function finals(events: ProviderEvent[]) {
-  return events.flatMap((e) => (e.type === 'image' ? [e.image] : e.type === 'image-url' ? [e.url] : []));
+function finals(events: ProviderEvent[]): Array<ImageResult | string> {
+  return events.flatMap((e): Array<ImageResult | string> => (e.type === 'image' ? [e.image] : e.type === 'image-url' ? [e.url] : []));
 }
 
 async function read(body: string, contentType = 'text/event-stream', chunkSize = 13) {

@@ -151,6 +151,7 @@ function progress(text: string): ProviderEvent {
 
 async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerator<ProviderEvent> {
   const body = await openBody(res, ctx);
+  let eventsSeen = 0;
   const reader = new ChatReader();
   let completed = false;
   let usage: Usage | undefined;
@@ -165,6 +166,7 @@ async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerat
     completed = true;
   } else {
     for await (const event of body.events) {
+      eventsSeen++;
       const parsed = parseEvent(event);
       if (parsed.kind === 'done') {
         completed = true;
@@ -184,7 +186,7 @@ async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerat
   yield* reader.finish();
   if (usage) yield { type: 'usage', usage };
   if (reader.collector.finals === 0) {
-    if (!completed) throw streamEndedError();
+    if (!completed) throw streamEndedError(eventsSeen);
     const said = reader.words.slice(0, 500);
     throw new ProviderError(
       reader.finishReason === 'content_filter' ? 'safety' : 'no-image',

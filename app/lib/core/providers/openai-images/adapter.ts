@@ -158,6 +158,7 @@ function extension(mime: string): string {
 
 async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerator<ProviderEvent> {
   const body = await openBody(res, ctx);
+  let eventsSeen = 0;
   const collector = new ImageCollector();
   if (body.kind === 'json') {
     throwIfError(body.value, ctx);
@@ -172,6 +173,7 @@ async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerat
   let failures = 0;
   let fallbackIndex = 0;
   for await (const event of body.events) {
+    eventsSeen++;
     const parsed = parseEvent(event);
     if (parsed.kind === 'done') break;
     if (parsed.kind !== 'json') continue;
@@ -212,7 +214,7 @@ async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerat
   }
   if (collector.finals === 0) {
     if (failures > 0) return; // the image-failed events say why
-    throw completed ? noImage(undefined, collector) : streamEndedError();
+    throw completed ? noImage(undefined, collector) : streamEndedError(eventsSeen);
   }
   yield { type: 'done', complete: completed };
 }

@@ -107,6 +107,7 @@ function incomplete(response: Record<string, unknown>): ProviderError {
 
 async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerator<ProviderEvent> {
   const body = await openBody(res, ctx);
+  let eventsSeen = 0;
   const reader = new ResponsesReader();
   let completed = false;
   let incompleteResponse: Record<string, unknown> | undefined;
@@ -119,6 +120,7 @@ async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerat
     completed = true;
   } else {
     for await (const event of body.events) {
+      eventsSeen++;
       const parsed = parseEvent(event);
       if (parsed.kind === 'done') break;
       if (parsed.kind !== 'json') continue;
@@ -166,7 +168,7 @@ async function* readResponse(res: Response, ctx: ReadContext = {}): AsyncGenerat
   if (reader.usage) yield { type: 'usage', usage: reader.usage };
   if (reader.collector.finals === 0) {
     if (incompleteResponse) throw incomplete(incompleteResponse);
-    if (!completed) throw streamEndedError();
+    if (!completed) throw streamEndedError(eventsSeen);
     const said = reader.text.slice(0, 500);
     throw new ProviderError('no-image', said ? `The model answered without an image: ${said}` : 'The model answered without an image');
   }
