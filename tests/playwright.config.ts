@@ -1,7 +1,10 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from './chromium.ts';
 
-const port = Number(process.env.E2E_PORT ?? 51190);
+// Chosen once in the main process and inherited by the workers through the environment, so two
+// runs on one machine do not fight over a port.
+process.env.E2E_PORT ??= String(52000 + (process.pid % 2000));
+const port = Number(process.env.E2E_PORT);
 export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
