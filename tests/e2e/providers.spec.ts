@@ -96,19 +96,20 @@ test('duplicates, changes the default, deletes, and moves providers through JSON
   await page.getByRole('button', { name: 'Duplicate Alpha' }).click();
   const copy = page.getByRole('listitem').filter({ hasText: 'Alpha (copy)' });
   await expect(copy).toBeVisible();
-  await page.getByRole('button', { name: 'Make Alpha (copy) the default' }).click();
+  await page.getByRole('button', { name: 'Make default: Alpha (copy)' }).click();
   await expect(copy).toContainText('Default');
   await expect(page.getByRole('listitem').filter({ hasText: /^Alpha\s*gemini/ })).not.toContainText('Default');
 
+  const panel = page.getByRole('region', { name: 'Providers' });
   const download = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export' }).click();
+  await panel.getByRole('button', { name: 'Export' }).click();
   const plain = JSON.parse(await readFile((await (await download).path())!, 'utf8'));
   expect(plain.providers).toHaveLength(2);
   expect(JSON.stringify(plain)).not.toContain('sk-alpha-secret');
 
-  await page.getByLabel('Include keys').check();
+  await panel.getByLabel('Include keys').check();
   const keyed = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export' }).click();
+  await panel.getByRole('button', { name: 'Export' }).click();
   const withKeys = await readFile((await (await keyed).path())!, 'utf8');
   expect(withKeys).toContain('sk-alpha-secret');
 
@@ -117,7 +118,7 @@ test('duplicates, changes the default, deletes, and moves providers through JSON
   await expect(copy).toHaveCount(0);
   await expect(page.getByRole('listitem').filter({ hasText: 'Alpha' })).toContainText('Default');
 
-  await page.locator('input[type=file]').setInputFiles({ name: 'providers.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(plain)) });
+  await panel.locator('input[type=file]').setInputFiles({ name: 'providers.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(plain)) });
   await expect(page.getByText('Imported 2 providers.')).toBeVisible();
   await expect(page.getByRole('listitem').filter({ hasText: 'Alpha' })).toHaveCount(3);
 });

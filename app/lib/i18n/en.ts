@@ -202,6 +202,8 @@ export const en = {
   'shortcuts.newSession': 'Start a new session',
   'shortcuts.help': 'Show these shortcuts',
   'shortcuts.close': 'Close a dialog',
+  'prompts.usePrefix': 'Use prompt: ',
+  'presets.applyPrefix': 'Apply preset: ',
 
   'gallery.title': 'Gallery',
   'gallery.empty.title': 'No images yet',

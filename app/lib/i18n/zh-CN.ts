@@ -200,6 +200,8 @@ export const zhCN: Messages = {
   'shortcuts.newSession': '开始新会话',
   'shortcuts.help': '显示快捷键',
   'shortcuts.close': '关闭对话框',
+  'prompts.usePrefix': '使用提示词：',
+  'presets.applyPrefix': '应用预设：',
 
   'gallery.title': '图库',
   'gallery.empty.title': '还没有图像',
