@@ -178,26 +178,23 @@ const HIGH = Infinity;
 const FIRST_ID = '';
 const LAST_ID = '\uffff';
 
-/** Ids of main images in display order, before the key-set filters. */
-function orderedKeys(db: AtelierDatabase, filter: GalleryFilter): Promise<string[]> {
+/**
+ * Ids of main images in display order, before the key-set filters. Ranges are always read
+ * forward and reversed here: Dexie answers a forward primaryKeys() with one getAllKeys() call,
+ * while a reverse one walks a cursor key by key.
+ */
+async function orderedKeys(db: AtelierDatabase, filter: GalleryFilter): Promise<string[]> {
   if (filter.trash) {
-    return db.images
-      .where('[listed+deletedAt+id]')
-      .between([1, 1, FIRST_ID], [1, HIGH, LAST_ID])
-      .reverse()
-      .primaryKeys();
+    return (await db.images.where('[listed+deletedAt+id]').between([1, 1, FIRST_ID], [1, HIGH, LAST_ID]).primaryKeys()).reverse();
   }
   if (filter.sort === 'largest') {
-    return db.images
-      .where('[listed+deletedAt+bytes+id]')
-      .between([1, 0, LOW, FIRST_ID], [1, 0, HIGH, LAST_ID])
-      .reverse()
-      .primaryKeys();
+    return (await db.images.where('[listed+deletedAt+bytes+id]').between([1, 0, LOW, FIRST_ID], [1, 0, HIGH, LAST_ID]).primaryKeys()).reverse();
   }
   const range = filter.favorites
     ? db.images.where('[listed+favorite+deletedAt+id]').between([1, 1, 0, FIRST_ID], [1, 1, 0, LAST_ID])
     : db.images.where('[listed+deletedAt+id]').between([1, 0, FIRST_ID], [1, 0, LAST_ID]);
-  return filter.sort === 'newest' ? range.reverse().primaryKeys() : range.primaryKeys();
+  const keys = await range.primaryKeys();
+  return filter.sort === 'newest' ? keys.reverse() : keys;
 }
 
 function intersect(sets: Set<string>[]): Set<string> | null {
