@@ -14,7 +14,9 @@ export default defineConfig({
       // The manifest is a static file (static/manifest.webmanifest) linked from app.html.
       manifest: false,
       injectManifest: {
-        globPatterns: ['client/**/*.{js,css,html,svg,png,webp,ico,webmanifest,woff2}']
+        globPatterns: ['client/**/*.{js,css,html,svg,png,webp,ico,webmanifest,woff2}'],
+        // Install-dialog and README screenshots are seen online only; every install would download them.
+        globIgnores: ['client/screenshots/**']
       },
       kit: { spa: true, adapterFallback: 'index.html' },
       devOptions: { enabled: false }

@@ -23,6 +23,16 @@ export const en = {
   'update.later': 'Later',
   'update.label': 'App update',
 
+  'pwa.update.wait.task': 'Reloads when the running task finishes.',
+  'pwa.update.wait.transfer': 'Reloads when the import or export finishes.',
+  'pwa.update.wait.prompt': 'Reloads once your prompt is sent or saved.',
+  'pwa.offline': 'Offline',
+  'pwa.offline.detail': 'Your gallery works offline. New tasks wait for the network.',
+  'pwa.offline.queued': '{count} waiting',
+  'pwa.share': 'Share',
+  'pwa.share.download': 'Download',
+  'pwa.share.failed': 'Could not share this image. It was downloaded instead.',
+
   'studio.title': 'Studio',
   'studio.empty.title': 'Ready when you are',
   'studio.empty.body': 'Add a provider in Settings to start generating images.',

@@ -21,6 +21,16 @@ export const zhCN: Messages = {
   'update.later': '稍后',
   'update.label': '应用更新',
 
+  'pwa.update.wait.task': '正在运行的任务完成后将重新加载。',
+  'pwa.update.wait.transfer': '导入或导出完成后将重新加载。',
+  'pwa.update.wait.prompt': '提示词发送或保存后将重新加载。',
+  'pwa.offline': '离线',
+  'pwa.offline.detail': '图库可离线使用。新任务将等待网络恢复后运行。',
+  'pwa.offline.queued': '{count} 个等待中',
+  'pwa.share': '分享',
+  'pwa.share.download': '下载',
+  'pwa.share.failed': '无法分享此图像，已改为下载。',
+
   'studio.title': '工作室',
   'studio.empty.title': '随时可以开始',
   'studio.empty.body': '先在设置中添加一个服务商，即可开始生成图像。',
