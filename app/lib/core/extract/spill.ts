@@ -233,50 +233,48 @@ class SpilledString {
     if (this.#decoder) this.#endRun();
   }
 
-  /** Base64 mode: feeds plain runs to the decoder in bulk; returns where base64 stopped. */
+  /** Base64 mode: decodes up to the end of the run (or of the bytes); returns where decoding stopped. */
   #writeRun(bytes: Uint8Array, from: number): number {
     const decoder = this.#decoder!;
-    let runStart = from;
     let i = from;
     if (this.#escaped) {
       // The byte after a backslash that ended the previous write.
       this.#escaped = false;
-      const escaped = bytes[i]!;
-      if (escaped === 0x2f) decoder.write(SLASH);
-      else if (escaped !== 0x6e && escaped !== 0x72 && escaped !== 0x74) {
-        this.#endRun();
+      if (!this.#continueAfterEscape(bytes[i]!)) {
         this.#out.appendByte(BACKSLASH);
         this.#escaped = true;
         return i; // the run is over: the escaped byte continues as text
       }
-      runStart = ++i;
+      i++;
     }
-    for (; i < bytes.length; i++) {
-      const byte = bytes[i]!;
-      const value = BASE64_TABLE[byte]!;
-      if (value < 64 || byte === 0x3d) continue; // alphabet or padding
-      if (byte === BACKSLASH) {
-        if (i > runStart) decoder.write(bytes.subarray(runStart, i));
-        if (i + 1 >= bytes.length) {
-          this.#escaped = true;
-          return bytes.length;
-        }
-        const escaped = bytes[i + 1]!;
-        if (escaped === 0x2f) decoder.write(SLASH);
-        else if (escaped !== 0x6e && escaped !== 0x72 && escaped !== 0x74) {
-          this.#endRun();
-          return i;
-        }
-        i++;
-        runStart = i + 1;
-        continue;
+    while (i < bytes.length) {
+      i += decoder.writeRun(i === 0 ? bytes : bytes.subarray(i));
+      if (i >= bytes.length) break;
+      if (bytes[i] !== BACKSLASH) {
+        this.#endRun();
+        return i;
       }
-      if (i > runStart) decoder.write(bytes.subarray(runStart, i));
-      this.#endRun();
-      return i;
+      // JSON escapes inside base64: `\/` is a slash, `\n`/`\r`/`\t` are line wrapping.
+      if (i + 1 >= bytes.length) {
+        this.#escaped = true;
+        return bytes.length;
+      }
+      if (!this.#continueAfterEscape(bytes[i + 1]!)) {
+        this.#endRun();
+        return i;
+      }
+      i += 2;
     }
-    if (i > runStart) decoder.write(bytes.subarray(runStart, i));
     return i;
+  }
+
+  /** Feeds the escaped character to the decoder when it belongs to base64; false ends the run. */
+  #continueAfterEscape(escaped: number): boolean {
+    if (escaped === 0x2f) {
+      this.#decoder!.writeRun(SLASH);
+      return true;
+    }
+    return escaped === 0x6e || escaped === 0x72 || escaped === 0x74;
   }
 
   /** Text mode: copies bytes through, watching for a `data:<type>;base64,` prefix. */
