@@ -148,3 +148,77 @@ test('the prompt library suggests prompts while typing and counts their use', as
   await page.getByRole('link', { name: 'Prompt library' }).click();
   await expect(page.getByText('Uses: 1')).toBeVisible();
 });
+
+test('shows partial previews while a stream arrives, and continuing from a result makes it the next input', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  await page.goto('/');
+  upstream.configure({ paceMs: 700 });
+  const box = page.getByRole('textbox', { name: 'Prompt' });
+  await box.fill('a paper boat');
+  await box.press('Control+Enter');
+  const turn = page.getByRole('article', { name: 'a paper boat' });
+  await expect(turn.getByRole('img', { name: 'Preview while generating' })).toBeVisible({ timeout: 15_000 });
+  await expect(turn.getByRole('img', { name: 'a paper boat' })).toBeVisible({ timeout: 15_000 });
+  const [first] = posts(upstream, '/v1/images/generations');
+  expect(first?.json).toMatchObject({ stream: true, partial_images: 2 });
+  upstream.configure({ paceMs: 0 });
+
+  await turn.getByRole('button', { name: 'Continue editing' }).click();
+  await expect(page.getByRole('list', { name: 'Reference images' }).getByRole('img', { name: /^Reference 1/ })).toBeVisible();
+  await expect(box).toBeFocused();
+  await box.fill('add a red sail');
+  await box.press('Control+Enter');
+  await expect(page.getByRole('article', { name: 'add a red sail' }).getByRole('img', { name: 'add a red sail' })).toBeVisible({ timeout: 15_000 });
+  expect(posts(upstream, '/v1/images/edits')).toHaveLength(1);
+});
+
+test('sessions are searchable, renameable and deletable; presets apply in one click; shortcuts are listed', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  await page.goto('/');
+  await generate(page, 'a fox in a field');
+  await expect(page.getByRole('article', { name: 'a fox in a field' }).getByRole('img', { name: 'a fox in a field' })).toBeVisible({ timeout: 15_000 });
+  const sessions = page.getByRole('region', { name: 'Sessions' });
+  await sessions.getByRole('button', { name: 'New session' }).click();
+  await generate(page, 'a boat on a lake');
+  await expect(page.getByRole('article', { name: 'a boat on a lake' }).getByRole('img', { name: 'a boat on a lake' })).toBeVisible({ timeout: 15_000 });
+
+  await expect(sessions.getByRole('button', { name: /^a (fox|boat)/ })).toHaveText([/a boat on a lake/, /a fox in a field/]);
+  await sessions.getByRole('searchbox', { name: 'Search sessions' }).fill('fox');
+  await expect(sessions.getByRole('button', { name: /^a (fox|boat)/ })).toHaveText([/a fox in a field/]);
+  await sessions.getByRole('button', { name: 'Rename a fox in a field' }).click();
+  await sessions.getByRole('textbox', { name: 'Session name' }).fill('Foxes');
+  await sessions.getByRole('textbox', { name: 'Session name' }).press('Enter');
+  await sessions.getByRole('searchbox', { name: 'Search sessions' }).fill('');
+  await expect(sessions.getByRole('button', { name: /^Foxes/ })).toBeVisible();
+  page.on('dialog', (confirmation) => void confirmation.accept());
+  await sessions.getByRole('button', { name: 'Delete a boat on a lake' }).click();
+  await expect(sessions.getByRole('button', { name: /^a boat/ })).toHaveCount(0);
+  await expect(page.getByRole('article')).toHaveCount(0);
+
+  await page.getByText('Parameters and presets').click();
+  await page.getByLabel('Size', { exact: true }).selectOption('1536x1024');
+  await page.getByLabel('Quality', { exact: true }).selectOption('high');
+  await page.getByRole('textbox', { name: 'Preset name' }).fill('Wide HQ');
+  await page.getByRole('button', { name: 'Save preset' }).click();
+  await page.getByLabel('Size', { exact: true }).selectOption('');
+  await page.getByLabel('Quality', { exact: true }).selectOption('');
+  await page.getByRole('button', { name: /^Apply preset: Wide HQ/ }).click();
+  await expect(page.getByLabel('Size', { exact: true })).toHaveValue('1536x1024');
+  await expect(page.getByLabel('Quality', { exact: true })).toHaveValue('high');
+  await generate(page, 'a wide valley');
+  await expect(page.getByRole('article', { name: 'a wide valley' }).getByRole('img', { name: 'a wide valley' })).toBeVisible({ timeout: 15_000 });
+  expect(posts(upstream, '/v1/images/generations').at(-1)?.json).toMatchObject({ size: '1536x1024', quality: 'high' });
+
+  await page.reload();
+  await page.getByText('Parameters and presets').click();
+  await expect(page.getByLabel('Size', { exact: true })).toHaveValue('1536x1024');
+
+  await page.locator('body').click({ position: { x: 5, y: 400 } });
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(help).toContainText('Start a new session');
+  await page.keyboard.press('Escape');
+  await expect(help).toHaveCount(0);
+  await page.keyboard.press('/');
+  await expect(page.getByRole('textbox', { name: 'Prompt' })).toBeFocused();
+});

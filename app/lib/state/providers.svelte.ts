@@ -1,7 +1,7 @@
 // Providers for the UI: the live list, the default, templates, and the checks the editor offers
 // (fetch models, test connection). Writes go through providers.repo; reads are live.
 
-import { listModels, testConnection, type ConnectionResult, type ModelInfo } from '$lib/core/models';
+import type { ConnectionResult, ModelInfo } from '$lib/core/models';
 import type { DialectChoice, ProviderConfig } from '$lib/core/types';
 import { database, type AtelierDatabase } from '$lib/db/database';
 import {
@@ -108,11 +108,14 @@ export class ProvidersState {
     return importProviders(this.#db(), data);
   }
 
-  fetchModels(draft: Pick<ProviderRecord, 'dialect' | 'baseUrl' | 'apiKey'>, signal?: AbortSignal): Promise<ModelInfo[]> {
+  // The provider layer loads only when the editor asks: the studio's first paint does not need it.
+  async fetchModels(draft: Pick<ProviderRecord, 'dialect' | 'baseUrl' | 'apiKey'>, signal?: AbortSignal): Promise<ModelInfo[]> {
+    const { listModels } = await import('$lib/core/models');
     return listModels(configOf(draft), signal ? { signal } : {});
   }
 
-  testConnection(draft: Pick<ProviderRecord, 'dialect' | 'baseUrl' | 'apiKey'>, signal?: AbortSignal): Promise<ConnectionResult> {
+  async testConnection(draft: Pick<ProviderRecord, 'dialect' | 'baseUrl' | 'apiKey'>, signal?: AbortSignal): Promise<ConnectionResult> {
+    const { testConnection } = await import('$lib/core/models');
     return testConnection(configOf(draft), signal ? { signal } : {});
   }
 }

@@ -9,10 +9,12 @@ import { meta as responsesMeta } from '$lib/core/providers/openai-responses/meta
 import type { DialectCapabilities, DialectId, DialectMeta, GenerationRequest, InputImage } from '$lib/core/types';
 import { database, type AtelierDatabase } from '$lib/db/database';
 import { defaultFilter, galleryKeys, getImage, getImageBlob, getImages, getThumbs } from '$lib/db/images.repo';
+import { takeShared } from '$lib/db/inbox.repo';
 import type { ImageRecord, PresetRecord, ProviderRecord } from '$lib/db/records';
 import { addTurn, createSession, loadHistory, watchSessionView, type SessionView } from '$lib/db/sessions.repo';
 import { cancel, onProgress, retry, submit, PRIORITY, type TaskProgress } from '$lib/engine/bridge';
 import { compressImage, compressionLimits } from '$lib/imaging/compress';
+import { t } from './locale.svelte';
 import { presets } from './presets.svelte';
 import { prompts, suggestPrompts } from './prompts.svelte';
 import { providers } from './providers.svelte';
@@ -148,8 +150,11 @@ export class StudioState {
       if (p.background) out.background = p.background;
       if (p.outputFormat) out.outputFormat = p.outputFormat;
     }
-    const meta = metas[this.dialect];
-    out.stream = meta.defaults.stream;
+    // Partial previews need a stream. The Responses API streams anyway; on the Images API only the
+    // gpt-image models stream (DALL·E and most other models behind that API do not).
+    const previews = caps.partialImages && (this.dialect === 'openai-responses' || /^gpt-image/i.test(this.model));
+    out.stream = metas[this.dialect].defaults.stream || previews;
+    if (previews) out.partialImages = 2;
     return out;
   }
 
@@ -266,6 +271,17 @@ export class StudioState {
     const blob = await getImageBlob(this.#db(), imageId);
     if (!blob) return false;
     await this.addFiles([blob]);
+    return true;
+  }
+
+  /** Adds images another app shared to Atelier (`/?shared=<id>`, see inbox.repo.ts) as references. */
+  async useShared(shareId: string): Promise<boolean> {
+    const shared = await takeShared(this.#db(), shareId);
+    if (!shared) {
+      this.error = t('pwa.share.missing');
+      return false;
+    }
+    await this.addFiles(shared.files);
     return true;
   }
 
