@@ -122,6 +122,7 @@ export class TasksRepo {
   /** The input images of a task, as the provider layer takes them. */
   async loadInputs(task: TaskRecord): Promise<{ images: InputImage[]; mask?: InputImage }> {
     const ids = task.maskId ? [...task.inputIds, task.maskId] : task.inputIds;
+    if (ids.length === 0) return { images: [] };
     const rows = await this.#db.blobs.bulkGet(ids);
     const inputs: InputImage[] = [];
     for (const [i, row] of rows.entries()) {

@@ -62,6 +62,10 @@ class EngineFailure extends Error {
 interface Running {
   controller: AbortController;
   providerId: string;
+  /** True while the attempt talks to the upstream; only those count against the concurrency limits. */
+  onNetwork: boolean;
+  /** Stage writes of this attempt, chained so they land in order and before its final write. */
+  writes: Promise<unknown>;
   done: Promise<void>;
 }
 
@@ -260,15 +264,17 @@ export class Engine {
     clearTimeout(this.#wakeTimer);
     // Offline, nothing starts: tasks wait instead of failing, and the `online` event pumps again.
     if (!this.#deps.network.online) return;
-    if (this.#running.size >= this.limits.globalConcurrency) return;
+    if (this.#inFlight() >= this.limits.globalConcurrency) return;
     const now = Date.now();
     const queued = await this.#tasks.queued();
     const providers = new Map<string, ResolvedProvider | null>();
     const perProvider = new Map<string, number>();
-    for (const entry of this.#running.values()) perProvider.set(entry.providerId, (perProvider.get(entry.providerId) ?? 0) + 1);
+    for (const entry of this.#running.values()) {
+      if (entry.onNetwork) perProvider.set(entry.providerId, (perProvider.get(entry.providerId) ?? 0) + 1);
+    }
     let nextWake = Infinity;
     for (const task of queued) {
-      if (!this.#leading || this.#running.size >= this.limits.globalConcurrency) break;
+      if (!this.#leading || this.#inFlight() >= this.limits.globalConcurrency) break;
       if (this.#running.has(task.id)) continue;
       if (task.notBefore > now) {
         nextWake = Math.min(nextWake, task.notBefore);
@@ -302,7 +308,22 @@ export class Engine {
       this.#previewing.delete(task.id);
       this.#pump();
     });
-    this.#running.set(task.id, { controller, providerId: task.providerId, done });
+    this.#running.set(task.id, { controller, providerId: task.providerId, onNetwork: true, writes: Promise.resolve(), done });
+  }
+
+  /** Attempts talking to an upstream right now (decoding and saving do not hold a slot). */
+  #inFlight(): number {
+    let count = 0;
+    for (const entry of this.#running.values()) if (entry.onNetwork) count++;
+    return count;
+  }
+
+  /** The upstream part of an attempt is over: its slot goes to the next task while this one is processed and saved. */
+  #leaveNetwork(id: string): void {
+    const entry = this.#running.get(id);
+    if (!entry?.onNetwork) return;
+    entry.onNetwork = false;
+    this.#pump();
   }
 
   async #attempt(task: TaskRecord, provider: ResolvedProvider | null, controller: AbortController): Promise<void> {
@@ -323,6 +344,7 @@ export class Engine {
         progress: (progress) => this.#progress({ taskId: task.id, ...progress }),
         partial: (image) => this.#preview(task.id, image)
       });
+      this.#leaveNetwork(task.id);
       this.#log('debug', task.id, `Upstream answer: ${output.images.length} image(s)`, output.raw);
       for (const failure of output.failures) this.#log('warn', task.id, `One image of the answer failed: ${failure.message}`);
       await this.#stage(task.id, 'processing', controller);
@@ -330,6 +352,8 @@ export class Engine {
       await this.#stage(task.id, 'saving', controller);
       let saved: boolean;
       try {
+        await this.#running.get(task.id)?.writes;
+        controller.signal.throwIfAborted();
         saved = await this.#tasks.commitResults(task.id, prepared);
       } catch (error) {
         throw storageFailure(error);
@@ -340,15 +364,20 @@ export class Engine {
     }
   }
 
-  /** Persists a stage change; a task canceled meanwhile stops here. */
+  /**
+   * Announces a stage at once and persists it in the background (writes are chained per attempt,
+   * so they land in order and before the attempt's final write): the pipeline never waits on a
+   * stage write. A task found canceled by the write is aborted.
+   */
   async #stage(id: string, stage: TaskStage, controller: AbortController, summary?: RequestSummary): Promise<void> {
     controller.signal.throwIfAborted();
-    const moved = await this.#tasks.setStage(id, stage, Date.now(), summary);
-    if (!moved) {
-      controller.abort(new TaskAbort('canceled'));
-      controller.signal.throwIfAborted();
-    }
     this.#progress({ taskId: id, stage });
+    const entry = this.#running.get(id);
+    if (!entry) return;
+    entry.writes = entry.writes.then(async () => {
+      const moved = await this.#tasks.setStage(id, stage, Date.now(), summary);
+      if (!moved) controller.abort(new TaskAbort('canceled'));
+    });
   }
 
   /** Decodes, measures and thumbnails each final image (in the worker), then builds its rows. */
@@ -387,6 +416,7 @@ export class Engine {
   }
 
   async #afterFailure(task: TaskRecord, provider: ResolvedProvider | null, error: unknown, signal: AbortSignal): Promise<void> {
+    await this.#running.get(task.id)?.writes.catch(() => undefined);
     const raw = rawOf(error);
     if (raw) this.#log('debug', task.id, 'Upstream answer of the failed attempt', raw);
     const reason: unknown = signal.aborted ? signal.reason : undefined;
