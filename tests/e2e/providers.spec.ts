@@ -119,6 +119,6 @@ test('duplicates, changes the default, deletes, and moves providers through JSON
   await expect(page.getByRole('listitem').filter({ hasText: 'Alpha' })).toContainText('Default');
 
   await panel.locator('input[type=file]').setInputFiles({ name: 'providers.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(plain)) });
-  await expect(page.getByText('Imported 2 providers.')).toBeVisible();
+  await expect(page.getByText('Providers imported: 2.')).toBeVisible();
   await expect(page.getByRole('listitem').filter({ hasText: 'Alpha' })).toHaveCount(3);
 });
