@@ -32,7 +32,10 @@ function atelier(args: string[], env: Record<string, string> = { ATELIER_API_KEY
   });
 }
 
-describe('atelier generate', () => {
+// Each case starts `node relay/bin.js` (tsx compiles on load): seconds, not milliseconds, on a busy machine.
+const SPAWNING = { timeout: 60_000 };
+
+describe('atelier generate', SPAWNING, () => {
   it('saves each image with the extension its bytes call for and prints one JSON line per image', async () => {
     const out = join(dir, 'grok');
     const { code, stdout } = await atelier(['generate', '--dialect', 'openai-images', '--base-url', `${upstream.url}/grok2api-v3/v1`, '--model', 'grok-imagine-image', '--prompt', 'two foxes', '--n', '2', '--out', out]);
@@ -87,7 +90,7 @@ describe('atelier generate', () => {
   });
 });
 
-describe('atelier models', () => {
+describe('atelier models', SPAWNING, () => {
   it('prints model ids one per line', async () => {
     const { code, stdout } = await atelier(['models', '--dialect', 'gemini', '--base-url', `${upstream.url}/gemini`]);
     expect(code).toBe(0);
