@@ -222,3 +222,28 @@ test('sessions are searchable, renameable and deletable; presets apply in one cl
   await page.keyboard.press('/');
   await expect(page.getByRole('textbox', { name: 'Prompt' })).toBeFocused();
 });
+
+test('the gallery remixes an image into the composer and hands one over as a reference', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  await page.goto('/');
+  await page.getByText('Parameters and presets').click();
+  await page.getByLabel('Size', { exact: true }).selectOption('1024x1536');
+  await generate(page, 'a tall tower');
+  await expect(page.getByRole('article', { name: 'a tall tower' }).getByRole('img', { name: 'a tall tower' })).toBeVisible({ timeout: 15_000 });
+  await page.getByRole('button', { name: 'New session' }).click();
+  await page.getByLabel('Size', { exact: true }).selectOption('');
+  await page.getByRole('textbox', { name: 'Prompt' }).fill('');
+
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Gallery' }).click();
+  await page.getByRole('img', { name: 'a tall tower' }).first().click();
+  await page.getByRole('link', { name: 'Remix' }).click();
+  await expect(page.getByRole('textbox', { name: 'Prompt' })).toHaveValue('a tall tower');
+  await page.getByText('Parameters and presets').click();
+  await expect(page.getByLabel('Size', { exact: true })).toHaveValue('1024x1536');
+  await expect(page).not.toHaveURL(/remix=/);
+
+  await page.goBack();
+  await page.getByRole('link', { name: 'Use as input' }).click();
+  await expect(page.getByRole('list', { name: 'Reference images' }).getByRole('img', { name: /^Reference 1/ })).toBeVisible();
+  await expect(page).not.toHaveURL(/input=/);
+});
