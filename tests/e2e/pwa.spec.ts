@@ -1,4 +1,4 @@
-import { chromium, expect, test as base, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,10 +6,14 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { searchTokens } from '../../app/lib/db/search.ts';
 import { chromiumArgs, chromiumPath } from '../chromium.ts';
+import type { TestUpstream } from '../upstream/server.ts';
+import { expect, seedProvider, test as base } from './fixtures.ts';
 
 // The installed app as a person meets it: installable, usable without a network after one visit,
-// updated only when they say so, and able to receive images shared from other apps.
+// updated only when they say so (and never under unsent work), and able to receive images shared
+// from other apps.
 //
 // Each test gets its own copy of the build behind its own relay (so it can publish a "new version"
 // or take the server away without disturbing anyone else's build/), and its own persistent Chromium
@@ -120,11 +124,13 @@ const test = base.extend<Fixtures & { app: { served: Served; context: BrowserCon
         locale: 'en-US'
       })
     ]);
-    await use({ served, context });
-    await context.close();
-    await served.stop();
-    rmSync(appDir, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
+    try {
+      await use({ served, context });
+    } finally {
+      await context.close().finally(() => served.stop());
+      rmSync(appDir, { recursive: true, force: true });
+      rmSync(profile, { recursive: true, force: true });
+    }
   },
   served: async ({ app }, use) => use(app.served),
   context: async ({ app }, use) => use(app.context),
@@ -145,6 +151,81 @@ async function goOffline(context: BrowserContext, served: Served): Promise<void>
   // server left to answer, so anything that loads came from the service worker.
   await served.stop();
   await context.setOffline(true);
+}
+
+/** Gallery images written the way the images repository writes them (row, PNG, WebP thumbnail). */
+async function seedImages(page: Page, prompts: readonly string[]): Promise<string[]> {
+  const base = Date.now() - 60_000;
+  const rows = prompts.map((prompt, i) => ({
+    id: `0PWA${String(base + i).padStart(14, '0')}${String(i).padStart(8, '0')}`,
+    createdAt: base + i,
+    prompt,
+    params: { model: 'gpt-image-1', size: '256x256' },
+    providerId: 'p1',
+    providerLabel: 'Test upstream',
+    dialect: 'openai-images',
+    model: 'gpt-image-1',
+    width: 256,
+    height: 256,
+    bytes: 0,
+    mime: 'image/png',
+    sha256: '',
+    favorite: 0,
+    tags: [],
+    kind: 'generated',
+    sessionId: null,
+    taskId: null,
+    batchId: null,
+    sources: [],
+    candidateOf: null,
+    listed: 1,
+    durationMs: 1000,
+    deletedAt: 0,
+    searchTokens: searchTokens(prompt)
+  }));
+  await page.evaluate(async (rows) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('atelier');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const made = await Promise.all(
+      rows.map(async (row, i) => {
+        const canvas = new OffscreenCanvas(row.width, row.height);
+        const ctx = canvas.getContext('2d')!;
+        ctx.fillStyle = `hsl(${i * 140} 60% 50%)`;
+        ctx.fillRect(0, 0, row.width, row.height);
+        const blob = await canvas.convertToBlob({ type: 'image/png' });
+        const thumb = await canvas.convertToBlob({ type: 'image/webp' });
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+        return { row: { ...row, bytes: blob.size, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') }, blob, thumb };
+      })
+    );
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(['images', 'blobs', 'thumbs'], 'readwrite');
+      for (const { row, blob, thumb } of made) {
+        tx.objectStore('images').put(row);
+        tx.objectStore('blobs').put({ id: row.id, blob });
+        tx.objectStore('thumbs').put({ id: row.id, blob: thumb, width: row.width, height: row.height });
+      }
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+  }, rows);
+  return rows.map((row) => row.id);
+}
+
+/** A provider pointing at the test upstream; the studio shows its composer once one exists. */
+async function withProvider(page: Page, upstream: TestUpstream): Promise<void> {
+  await seedProvider(page, { id: 'pwa-provider', name: 'Upstream images', baseUrl: `${upstream.url}/v1` });
+  // Rows written behind Dexie's back are seen on the next load.
+  await page.reload();
+  await expect(page.getByRole('combobox', { name: 'Provider' })).toHaveValue('pwa-provider');
+}
+
+function generationPosts(upstream: TestUpstream) {
+  return upstream.requests.filter((request) => request.method === 'POST' && request.path === '/v1/images/generations');
 }
 
 function square(color: [number, number, number]): Buffer {
@@ -179,16 +260,24 @@ test.describe('installable PWA', () => {
 });
 
 test.describe('offline', () => {
-  test('after one visit, the shell and deep links load with no server and no network', async ({ page, context, served }) => {
-    await visitOnline(page);
+  test('after one visit, the studio, the gallery with its images and a deep link to an image load with no server and no network', async ({ page, context, served }) => {
+    await visitOnline(page, '/gallery');
+    const [harbour] = await seedImages(page, ['a harbour at dawn', '港口的清晨 fishing boats']);
     await goOffline(context, served);
 
     await page.reload();
-    await expect(page.getByRole('heading', { level: 1, name: 'Studio' })).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1, name: 'Gallery' })).toBeVisible();
+    await expect(page.getByRole('img', { name: 'a harbour at dawn', exact: true })).toBeVisible();
+    await expect(page.getByRole('img', { name: '港口的清晨 fishing boats', exact: true })).toBeVisible();
     await expect(page.getByRole('status').filter({ hasText: 'Offline' })).toBeVisible();
 
+    // A deep link typed or opened from elsewhere: a full navigation, answered by the service worker.
+    await page.goto(`/gallery/${harbour}`);
+    await expect(page.getByText('a harbour at dawn', { exact: true }).first()).toBeVisible();
+    await expect(page.getByRole('img', { name: 'a harbour at dawn' }).first()).toBeVisible();
+
     for (const [path, heading] of [
-      ['/gallery', 'Gallery'],
+      ['/', 'Studio'],
       ['/settings', 'Settings'],
       ['/tasks', 'Tasks']
     ] as const) {
@@ -197,7 +286,31 @@ test.describe('offline', () => {
     }
 
     await context.setOffline(false);
-    await expect(page.getByRole('status').filter({ hasText: 'Offline' })).toHaveCount(0);
+    await expect(page.getByRole('status').filter({ hasText: /^Offline/ })).toHaveCount(0);
+  });
+
+  test('a task submitted offline waits, and runs once the network is back', async ({ page, context, served, upstream }) => {
+    upstream.reset();
+    await visitOnline(page);
+    await withProvider(page, upstream);
+    // The relay that served the app is gone; the provider is another server, out of reach while offline.
+    await goOffline(context, served);
+    await page.reload();
+
+    const prompt = 'a lantern on a night train';
+    await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+    await page.getByRole('button', { name: 'Generate' }).click();
+    const turn = page.getByRole('article', { name: prompt });
+    // Held in the queue (the tasks table), not failed, and nothing reaches the provider.
+    await expect(page.getByRole('status').filter({ hasText: 'Offline · 1 waiting' })).toBeVisible();
+    await expect(turn.getByRole('status')).toContainText(/Queued|Waiting for the network/);
+    await page.waitForTimeout(1000);
+    await expect(turn.getByRole('alert')).toHaveCount(0);
+    expect(generationPosts(upstream)).toHaveLength(0);
+
+    await context.setOffline(false);
+    await expect(turn.getByRole('img', { name: prompt })).toBeVisible({ timeout: 20_000 });
+    expect(generationPosts(upstream)).toHaveLength(1);
   });
 
   test('API traffic and other origins are never cached', async ({ page, context, served }) => {
@@ -265,6 +378,28 @@ test.describe('updates', () => {
     await expect(page.getByRole('status', { name: 'App update' })).toHaveCount(0);
   });
 
+  test('accepted while a prompt is unsent, the reload waits and says why, then applies once the prompt is cleared', async ({ page, served, upstream }) => {
+    await visitOnline(page);
+    await withProvider(page, upstream);
+    const box = page.getByRole('textbox', { name: 'Prompt' });
+    await box.fill('a half-written idea');
+
+    publishNewVersion(served.appDir);
+    await page.waitForTimeout(1100);
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
+    const prompt = page.getByRole('status', { name: 'App update' });
+    await prompt.getByRole('button', { name: 'Reload' }).click({ timeout: 15_000 });
+
+    await expect(prompt).toContainText('Reloads once your prompt is sent or saved.');
+    await expect(prompt.getByRole('button', { name: 'Reload' })).toHaveCount(0);
+    await page.waitForTimeout(1500);
+    await expect(box).toHaveValue('a half-written idea');
+    expect(await page.locator('meta[name="atelier-build"]').count()).toBe(0);
+
+    await box.fill('');
+    await expect(page.locator('meta[name="atelier-build"]')).toHaveAttribute('content', 'second', { timeout: 15_000 });
+  });
+
   test('Later hides the prompt without reloading', async ({ page, served }) => {
     await visitOnline(page);
     await page.evaluate(() => ((window as unknown as { stillTheSamePage: boolean }).stillTheSamePage = true));
@@ -280,8 +415,9 @@ test.describe('updates', () => {
 });
 
 test.describe('share target', () => {
-  test('two images shared from another app land in the inbox and open the studio', async ({ page }) => {
+  test('two images shared from another app open the studio with both as references', async ({ page, upstream }) => {
     await visitOnline(page);
+    await withProvider(page, upstream);
     const red = square([220, 40, 40]);
     const blue = square([40, 60, 220]);
 
@@ -301,32 +437,67 @@ test.describe('share target', () => {
     ]);
     await page.evaluate(() => (document.getElementById('share-form') as HTMLFormElement).submit());
 
-    await expect(page).toHaveURL(/\/\?shared=[0-9A-HJKMNP-TV-Z]{26}$/);
-    await expect(page.getByRole('heading', { level: 1, name: 'Studio' })).toBeVisible();
-    const id = new URL(page.url()).searchParams.get('shared')!;
+    // The service worker answered the POST with a redirect to the studio, which took the files.
+    const references = page.getByRole('list', { name: 'Reference images' });
+    await expect(references.getByRole('img')).toHaveCount(2, { timeout: 15_000 });
+    await expect(references.getByRole('img', { name: /red\.png$/ })).toBeVisible();
+    await expect(references.getByRole('img', { name: /blue\.png$/ })).toBeVisible();
+    await expect(page).toHaveURL(/\/$/);
 
-    const stored = await page.evaluate(
-      (shareId) =>
-        new Promise<{ title: string; files: { name: string; type: string; size: number }[] } | null>((resolve, reject) => {
+    // Taken once: the inbox is empty, and a reload does not add them again.
+    const left = await page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
           const open = indexedDB.open('atelier');
           open.onerror = () => reject(open.error);
           open.onsuccess = () => {
-            const get = open.result.transaction('inbox').objectStore('inbox').get(shareId);
-            get.onsuccess = () => {
-              const row = get.result as { title: string; files: { name: string; type: string; blob: Blob }[] } | undefined;
+            const count = open.result.transaction('inbox').objectStore('inbox').count();
+            count.onsuccess = () => {
               open.result.close();
-              resolve(row ? { title: row.title, files: row.files.map((f) => ({ name: f.name, type: f.type, size: f.blob.size })) } : null);
+              resolve(count.result);
             };
           };
-        }),
-      id
+        })
     );
-    expect(stored).toEqual({
-      title: 'From Photos',
-      files: [
-        { name: 'red.png', type: 'image/png', size: red.length },
-        { name: 'blue.png', type: 'image/png', size: blue.length }
-      ]
+    expect(left).toBe(0);
+  });
+
+  test('a share that cannot be opened says so in the studio', async ({ page, upstream }) => {
+    await visitOnline(page);
+    await withProvider(page, upstream);
+    await page.goto('/?shared=0000000000NOSUCHSHARE0000');
+    await expect(page.getByText('The shared images could not be opened. Please share them again.')).toBeVisible();
+  });
+});
+
+test.describe('share out', () => {
+  test('the detail view downloads where the browser cannot share files, and opens the share sheet where it can', async ({ page, context }) => {
+    await visitOnline(page, '/gallery');
+    const [id] = await seedImages(page, ['a kite over the dunes']);
+
+    // Chromium on Linux has no share sheet for files: the original is downloaded.
+    await page.goto(`/gallery/${id}`);
+    await expect(page.getByRole('button', { name: 'Share' })).toHaveCount(0);
+    const downloading = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download original' }).click();
+    expect((await downloading).suggestedFilename()).toMatch(/^atelier-0PWA.*\.png$/);
+
+    // A browser with a share sheet (as on a phone): what the sheet receives is the image file.
+    await context.addInitScript(() => {
+      const received: string[] = [];
+      Object.assign(window, { sharedFiles: received });
+      Object.defineProperty(navigator, 'canShare', { value: (data: ShareData) => (data.files?.length ?? 0) > 0 });
+      Object.defineProperty(navigator, 'share', {
+        value: async (data: ShareData) => {
+          for (const file of data.files ?? []) received.push(`${file.name} ${file.type} ${file.size}`);
+        }
+      });
     });
+    await page.reload();
+    await page.getByRole('button', { name: 'Share' }).click();
+    await expect.poll(() => page.evaluate(() => (window as unknown as { sharedFiles: string[] }).sharedFiles)).toEqual([
+      expect.stringMatching(/^atelier-0PWA\S*\.png image\/png \d+$/)
+    ]);
+    await expect(page.getByRole('button', { name: 'Download original' })).toHaveCount(0);
   });
 });

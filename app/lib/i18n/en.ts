@@ -32,6 +32,8 @@ export const en = {
   'pwa.share': 'Share',
   'pwa.share.download': 'Download',
   'pwa.share.failed': 'Could not share this image. It was downloaded instead.',
+  'pwa.share.missing': 'The shared images could not be opened. Please share them again.',
+
 
   'studio.title': 'Studio',
   'studio.empty.title': 'Ready when you are',

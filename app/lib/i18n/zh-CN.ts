@@ -30,6 +30,8 @@ export const zhCN: Messages = {
   'pwa.share': '分享',
   'pwa.share.download': '下载',
   'pwa.share.failed': '无法分享此图像，已改为下载。',
+  'pwa.share.missing': '无法打开分享的图像，请重新分享。',
+
 
   'studio.title': '工作室',
   'studio.empty.title': '随时可以开始',

@@ -165,11 +165,19 @@ const MIN_CHECK_GAP_MS = 10 * 60 * 1000;
 /** Registers the service worker and feeds its updates to `update`. Call once, from the root layout. */
 export function startAppUpdates(update: AppUpdate = appUpdate): void {
   if (!('serviceWorker' in navigator)) return;
+  let offered: ServiceWorker | null = null;
   const applyWaitingVersion = registerSW({
     immediate: true,
     onNeedRefresh() {
-      // Tells the waiting worker to take over; the controller change below then reloads.
-      update.offer(() => void applyWaitingVersion());
+      // workbox-window may report one waiting worker twice (installed, then waiting); offering it
+      // once keeps a "Later" from being undone a moment after.
+      void navigator.serviceWorker.getRegistration().then((registration) => {
+        const waiting = registration?.waiting ?? null;
+        if (waiting && waiting === offered) return;
+        offered = waiting;
+        // Tells the waiting worker to take over; the controller change below then reloads.
+        update.offer(() => void applyWaitingVersion());
+      });
     },
     // Without this, workbox-window would reload on its own, busy or not. It also misses the case
     // of a tab whose first visit installed the worker, so the controller change below decides.
