@@ -57,6 +57,27 @@ function openAiOptions(dialect: DialectId): boolean {
   return dialect === 'openai-images' || dialect === 'openai-responses';
 }
 
+/** The request's parameters: the ones that are set and that this dialect understands. */
+export function requestParams(dialect: DialectId, model: string, params: StudioParams): Omit<GenerationRequest, 'prompt' | 'model'> {
+  const caps = metas[dialect].capabilities;
+  const out: Omit<GenerationRequest, 'prompt' | 'model'> = {};
+  if (caps.n && params.n && params.n > 1) out.n = params.n;
+  if (caps.size && params.size) out.size = params.size;
+  if (caps.aspectRatio && params.aspectRatio) out.aspectRatio = params.aspectRatio;
+  if (caps.imageSize && params.imageSize) out.imageSize = params.imageSize;
+  if (openAiOptions(dialect)) {
+    if (params.quality) out.quality = params.quality;
+    if (params.background) out.background = params.background;
+    if (params.outputFormat) out.outputFormat = params.outputFormat;
+  }
+  // Partial previews need a stream. The Responses API streams anyway; on the Images API only the
+  // gpt-image models stream (DALL·E and most other models behind that API do not).
+  const previews = caps.partialImages && (dialect === 'openai-responses' || /^gpt-image/i.test(model));
+  out.stream = metas[dialect].defaults.stream || previews;
+  if (previews) out.partialImages = 2;
+  return out;
+}
+
 export interface Reference {
   id: string;
   blob: Blob;
@@ -136,28 +157,6 @@ export class StudioState {
     this.params = next;
   }
 
-  /** The request's parameters: the set ones that this dialect understands. */
-  #requestParams(): Omit<GenerationRequest, 'prompt' | 'model'> {
-    const p = this.params;
-    const caps = this.capabilities;
-    const out: Omit<GenerationRequest, 'prompt' | 'model'> = {};
-    if (caps.n && p.n && p.n > 1) out.n = p.n;
-    if (caps.size && p.size) out.size = p.size;
-    if (caps.aspectRatio && p.aspectRatio) out.aspectRatio = p.aspectRatio;
-    if (caps.imageSize && p.imageSize) out.imageSize = p.imageSize;
-    if (this.openAiOptions) {
-      if (p.quality) out.quality = p.quality;
-      if (p.background) out.background = p.background;
-      if (p.outputFormat) out.outputFormat = p.outputFormat;
-    }
-    // Partial previews need a stream. The Responses API streams anyway; on the Images API only the
-    // gpt-image models stream (DALL·E and most other models behind that API do not).
-    const previews = caps.partialImages && (this.dialect === 'openai-responses' || /^gpt-image/i.test(this.model));
-    out.stream = metas[this.dialect].defaults.stream || previews;
-    if (previews) out.partialImages = 2;
-    return out;
-  }
-
   async generate(): Promise<void> {
     const provider = this.provider;
     const prompt = this.prompt.trim();
@@ -167,7 +166,7 @@ export class StudioState {
     try {
       const db = this.#db();
       const view = this.view;
-      const request: GenerationRequest = { prompt, model: this.model, ...this.#requestParams() };
+      const request: GenerationRequest = { prompt, model: this.model, ...requestParams(this.dialect, this.model, this.params) };
       const images = await Promise.all(this.references.map(toInputImage));
       if (images.length > 0) request.images = images;
       if (this.capabilities.multiTurn && view && view.turns.length > 0) {
