@@ -30,8 +30,8 @@ const viewports = [
 ] as const;
 
 const languages = [
-  { locale: 'en-US', generate: 'Generate', prompt: 'Prompt', addProvider: 'Add provider', shortcuts: 'Keyboard shortcuts' },
-  { locale: 'zh-CN', generate: '生成', prompt: '提示词', addProvider: '添加服务商', shortcuts: '键盘快捷键' }
+  { locale: 'en-US', generate: 'Generate', prompt: 'Prompt', addProvider: 'Add provider', shortcuts: 'Keyboard shortcuts', sessions: 'Sessions' },
+  { locale: 'zh-CN', generate: '生成', prompt: '提示词', addProvider: '添加服务商', shortcuts: '键盘快捷键', sessions: '会话' }
 ] as const;
 
 for (const language of languages) {
@@ -61,6 +61,16 @@ for (const language of languages) {
         await expect(page.getByRole('dialog', { name: language.shortcuts })).toBeVisible();
         expect(await violations(page)).toEqual([]);
         await page.keyboard.press('Escape');
+
+        if (viewport.name === 'phone') {
+          // Phones keep the sessions panel in a dialog.
+          await page.getByRole('button', { name: language.sessions, exact: true }).click();
+          const dialog = page.getByRole('dialog', { name: language.sessions });
+          await expect(dialog.getByRole('button', { name: /^a misty harbour/ })).toHaveAttribute('aria-current', 'true');
+          expect(await violations(page)).toEqual([]);
+          await dialog.getByRole('button', { name: /^a misty harbour/ }).click();
+          await expect(dialog).toHaveCount(0);
+        }
 
         await page.goto('/settings');
         await expect(page.getByRole('listitem').filter({ hasText: 'Upstream' })).toBeVisible();
