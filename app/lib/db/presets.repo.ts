@@ -27,10 +27,6 @@ export async function createParamPreset(
   return record;
 }
 
-export async function renamePreset(db: AtelierDatabase, id: string, name: string): Promise<void> {
-  await db.presets.update(id, { name: name.trim() });
-}
-
 export async function deletePreset(db: AtelierDatabase, id: string): Promise<void> {
   await db.presets.delete(id);
 }

@@ -24,11 +24,6 @@ export async function getProvider(db: AtelierDatabase, id: string): Promise<Prov
   return db.providers.get(id);
 }
 
-/** The default provider, or the oldest when none is marked. */
-export async function defaultProvider(db: AtelierDatabase): Promise<ProviderRecord | undefined> {
-  return (await db.providers.where('isDefault').equals(1).first()) ?? (await db.providers.orderBy('createdAt').first());
-}
-
 /** Adds a provider; the first one becomes the default. */
 export async function createProvider(db: AtelierDatabase, input: ProviderInput): Promise<ProviderRecord> {
   return db.transaction('rw', db.providers, async () => {

@@ -2,7 +2,8 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtelierDatabase } from './database';
 import { newId } from './ids';
-import { addTurn, createSession, deleteSession, listSessions, loadHistory, renameSession, updateTurn } from './sessions.repo';
+import type { ImageRecord, TaskRecord } from './records';
+import { addTurn, createSession, deleteSession, listSessions, loadHistory, renameSession } from './sessions.repo';
 
 describe('sessions.repo', () => {
   let db: AtelierDatabase;
@@ -28,10 +29,14 @@ describe('sessions.repo', () => {
 
   it('builds chat history from answered turns only, with the images sent back', async () => {
     const session = await createSession(db, { providerId: 'p1' });
-    const first = await addTurn(db, session.id, { prompt: 'a fox', inputIds: ['in1'], taskId: 't1' }, 'p1');
-    const failed = await addTurn(db, session.id, { prompt: 'oops', inputIds: [], taskId: 't2' }, 'p1');
-    await updateTurn(db, session.id, first.id, { outputIds: ['out1'] });
-    await updateTurn(db, session.id, failed.id, { error: 'boom' });
+    await addTurn(db, session.id, { prompt: 'a fox', inputIds: [], taskId: 't1' }, 'p1');
+    await addTurn(db, session.id, { prompt: 'oops', inputIds: [], taskId: 't2' }, 'p1');
+    // The first turn's task succeeded with one image; the second one failed.
+    await db.tasks.bulkAdd([
+      { id: 't1', status: 'succeeded', resultIds: ['out1'], inputIds: ['in1'] },
+      { id: 't2', status: 'failed', resultIds: [], inputIds: [] }
+    ] as unknown as TaskRecord[]);
+    await db.images.add({ id: 'out1', candidateOf: null } as unknown as ImageRecord);
     await db.blobs.bulkAdd([
       { id: 'in1', blob: new Blob([new Uint8Array([1, 2])], { type: 'image/png' }) },
       { id: 'out1', blob: new Blob([new Uint8Array([3, 4, 5])], { type: 'image/webp' }) }

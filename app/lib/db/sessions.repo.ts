@@ -13,10 +13,6 @@ export async function listSessions(db: AtelierDatabase): Promise<SessionRecord[]
   return rows.filter((row) => row.deletedAt === 0);
 }
 
-export function getSession(db: AtelierDatabase, id: string): Promise<SessionRecord | undefined> {
-  return db.sessions.get(id);
-}
-
 export async function createSession(db: AtelierDatabase, input: { title?: string; providerId: string | null }): Promise<SessionRecord> {
   const now = Date.now();
   const record: SessionRecord = {
@@ -57,21 +53,6 @@ export async function addTurn(db: AtelierDatabase, sessionId: string, input: Tur
       if (!row.title) row.title = titleFrom(input.prompt);
     });
   return turn;
-}
-
-export async function updateTurn(
-  db: AtelierDatabase,
-  sessionId: string,
-  turnId: string,
-  patch: Partial<Pick<SessionTurn, 'taskId' | 'outputIds' | 'error' | 'inputIds'>>
-): Promise<void> {
-  await db.sessions
-    .where('id')
-    .equals(sessionId)
-    .modify((row) => {
-      const turn = row.turns.find((candidate) => candidate.id === turnId);
-      if (turn) Object.assign(turn, patch);
-    });
 }
 
 /** A turn with what the engine knows about it: its task (status, stage, error) and its images. */
@@ -159,6 +140,3 @@ export function watchSessions(db: AtelierDatabase) {
   return liveQuery(() => listSessions(db));
 }
 
-export function watchSession(db: AtelierDatabase, id: string) {
-  return liveQuery(() => getSession(db, id));
-}

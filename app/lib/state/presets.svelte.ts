@@ -1,7 +1,7 @@
 // Parameter presets for the studio: live list, save and apply.
 
 import { database, type AtelierDatabase } from '$lib/db/database';
-import { createParamPreset, deletePreset, renamePreset, watchParamPresets } from '$lib/db/presets.repo';
+import { createParamPreset, deletePreset, watchParamPresets } from '$lib/db/presets.repo';
 import type { PresetRecord } from '$lib/db/records';
 import { Live } from './studio-live.svelte';
 
@@ -20,10 +20,6 @@ export class PresetsState {
 
   save(name: string, providerId: string | null, params: Record<string, unknown>): Promise<PresetRecord> {
     return createParamPreset(this.#db(), { name, providerId, params });
-  }
-
-  rename(id: string, name: string): Promise<void> {
-    return renamePreset(this.#db(), id, name);
   }
 
   remove(id: string): Promise<void> {

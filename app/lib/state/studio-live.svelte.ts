@@ -13,7 +13,6 @@ export interface Watchable<T> {
 export class Live<T> {
   #value: T = $state() as T;
   #loaded = $state(false);
-  #error = $state<unknown>(null);
   #subscribe: () => void;
 
   constructor(source: () => Watchable<T>, initial: T) {
@@ -23,10 +22,9 @@ export class Live<T> {
         next: (value) => {
           this.#value = value;
           this.#loaded = true;
-          this.#error = null;
         },
-        error: (error) => {
-          this.#error = error;
+        // A failed read leaves the last value in place (an empty list at first) rather than breaking the page.
+        error: () => {
           this.#loaded = true;
         }
       });
@@ -42,10 +40,5 @@ export class Live<T> {
   get loaded(): boolean {
     this.#subscribe();
     return this.#loaded;
-  }
-
-  get error(): unknown {
-    this.#subscribe();
-    return this.#error;
   }
 }
