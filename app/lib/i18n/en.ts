@@ -34,7 +34,6 @@ export const en = {
   'pwa.share.failed': 'Could not share this image. It was downloaded instead.',
   'pwa.share.missing': 'The shared images could not be opened. Please share them again.',
 
-
   'studio.title': 'Studio',
   'studio.empty.title': 'Ready when you are',
   'studio.empty.body': 'Add a provider in Settings to start generating images.',

@@ -32,7 +32,6 @@ export const zhCN: Messages = {
   'pwa.share.failed': '无法分享此图像，已改为下载。',
   'pwa.share.missing': '无法打开分享的图像，请重新分享。',
 
-
   'studio.title': '工作室',
   'studio.empty.title': '随时可以开始',
   'studio.empty.body': '先在设置中添加一个服务商，即可开始生成图像。',

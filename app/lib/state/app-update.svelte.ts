@@ -167,7 +167,9 @@ export function startAppUpdates(update: AppUpdate = appUpdate): void {
   if (!('serviceWorker' in navigator)) return;
   let offered: ServiceWorker | null = null;
   const applyWaitingVersion = registerSW({
-    immediate: true,
+    // After the window's load event: installing fetches the whole app shell, which must not
+    // compete with the first paint of the page being opened.
+    immediate: false,
     onNeedRefresh() {
       // workbox-window may report one waiting worker twice (installed, then waiting); offering it
       // once keeps a "Later" from being undone a moment after.
