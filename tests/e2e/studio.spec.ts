@@ -96,9 +96,15 @@ test('a large reference image arrives compressed', async ({ page, upstream }) =>
   await addProvider(page, openAi(upstream));
   await page.goto('/');
 
-  // Noise does not compress: a 3000×2000 PNG of it is about 24 MB.
-  const png = new PNG({ width: 3000, height: 2000 });
-  for (let i = 0; i < png.data.length; i++) png.data[i] = i % 4 === 3 ? 255 : (i * 2654435761) >>> 24;
+  // Noise does not compress: a 2400×1600 PNG of it is about 15 MB.
+  const png = new PNG({ width: 2400, height: 1600 });
+  let seed = 2463534242;
+  for (let i = 0; i < png.data.length; i++) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    png.data[i] = i % 4 === 3 ? 255 : seed & 255;
+  }
   const original = PNG.sync.write(png);
   await page.locator('input[type=file]:not([capture])').setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: original });
   const chips = page.getByRole('list', { name: 'Reference images' });
