@@ -253,3 +253,37 @@ test('the gallery remixes an image into the composer and hands one over as a ref
   await expect(page.getByRole('list', { name: 'Reference images' }).getByRole('img', { name: /^Reference 1/ })).toBeVisible();
   await expect(page).not.toHaveURL(/input=/);
 });
+
+test('reference images arrive by drop and by paste, and chips reorder and go away', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  await page.goto('/');
+  const small = new PNG({ width: 64, height: 48 });
+  small.data.fill(200);
+  const base64 = PNG.sync.write(small).toString('base64');
+  const transfer = (name: string) =>
+    page.evaluateHandle(
+      async ({ base64, name }) => {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], name, { type: 'image/png' }));
+        return data;
+      },
+      { base64, name }
+    );
+
+  await page.getByRole('form', { name: 'New image' }).dispatchEvent('drop', { dataTransfer: await transfer('dropped.png') });
+  const chips = page.getByRole('list', { name: 'Reference images' });
+  await expect(chips.getByRole('img', { name: 'Reference 1: dropped.png' })).toBeVisible();
+
+  const clipboard = await transfer('pasted.png');
+  await page.getByRole('textbox', { name: 'Prompt' }).evaluate((box, data) => {
+    box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, clipboard);
+  await expect(chips.getByRole('img', { name: 'Reference 2: pasted.png' })).toBeVisible();
+
+  await chips.getByRole('button', { name: 'Move reference 2 earlier' }).click();
+  await expect(chips.getByRole('img').first()).toHaveAccessibleName('Reference 1: pasted.png');
+  await chips.getByRole('button', { name: 'Remove reference 2' }).click();
+  await expect(chips.getByRole('img')).toHaveCount(1);
+  await expect(chips.getByRole('img')).toHaveAccessibleName('Reference 1: pasted.png');
+});
