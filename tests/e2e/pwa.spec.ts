@@ -144,7 +144,18 @@ test.describe.configure({ mode: 'parallel', timeout: 60_000 });
 /** One online visit: the page loads and the service worker has installed and controls it. */
 async function visitOnline(page: Page, path = '/'): Promise<void> {
   await page.goto(path);
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+  try {
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+  } catch (error) {
+    // Say where installing stopped: never registered, installing, waiting or redundant.
+    const state = await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      if (!registration) return `no registration (document ${document.readyState})`;
+      const { installing, waiting, active } = registration;
+      return `installing=${installing?.state ?? '-'} waiting=${waiting?.state ?? '-'} active=${active?.state ?? '-'}`;
+    });
+    throw new Error(`the service worker did not take control: ${state}`, { cause: error });
+  }
 }
 
 async function goOffline(context: BrowserContext, served: Served): Promise<void> {
@@ -281,6 +292,7 @@ test.describe('offline', () => {
 
     for (const [path, heading] of [
       ['/', 'Studio'],
+      ['/prompts', 'Prompt library'],
       ['/settings', 'Settings'],
       ['/tasks', 'Tasks']
     ] as const) {
