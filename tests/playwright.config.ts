@@ -9,12 +9,13 @@ export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './e2e',
-  outputDir: '../test-results/e2e-artifacts',
+  // Per run, so a second run on the same machine cannot delete this one's traces mid-test.
+  outputDir: `../test-results/e2e-artifacts-${port}`,
   timeout: 30_000,
   expect: { timeout: 5_000 },
   workers: 2,
   forbidOnly: !!process.env.CI,
-  reporter: [['list'], ['json', { outputFile: '../test-results/e2e.json' }]],
+  reporter: [['list'], ['json', { outputFile: `../test-results/e2e-${port}.json` }]],
   use: {
     baseURL,
     locale: 'en-US',

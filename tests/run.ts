@@ -38,8 +38,11 @@ function readJson<T>(path: string): T | null {
   }
 }
 
-rmSync(resultsDir, { recursive: true, force: true });
+// The port names this run's Playwright report (see playwright.config.ts); other runs' files stay.
+process.env.E2E_PORT ??= String(52000 + (process.pid % 2000));
+const e2eReport = `${resultsDir}/e2e-${process.env.E2E_PORT}.json`;
 mkdirSync(resultsDir, { recursive: true });
+for (const file of [`${resultsDir}/vitest.json`, e2eReport]) rmSync(file, { force: true });
 
 check('types', 'npm', ['run', '-s', 'check']);
 check('architecture', 'npx', ['depcruise', '--config', 'tests/architecture.cjs', 'app', 'relay']);
@@ -68,8 +71,8 @@ if (missingBrowser) {
   tallies.push({ suite: 'playwright', passed: 0, failed: 1, skipped: 0, seconds: 0 });
 } else if (check('build', 'npx', ['vite', 'build', '--logLevel', 'warn'])) {
   const { ok, seconds } = step('browser (Playwright, Chromium)', 'npx', ['playwright', 'test', '-c', 'tests/playwright.config.ts']);
-  const report = existsSync(`${resultsDir}/e2e.json`)
-    ? readJson<{ stats: { expected: number; unexpected: number; flaky: number; skipped: number } }>(`${resultsDir}/e2e.json`)
+  const report = existsSync(e2eReport)
+    ? readJson<{ stats: { expected: number; unexpected: number; flaky: number; skipped: number } }>(e2eReport)
     : null;
   const stats = report?.stats;
   tallies.push({
