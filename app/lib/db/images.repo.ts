@@ -13,12 +13,13 @@
 // or, when nothing else has to commit with the images, `await saveImageSet(db, input)`.
 //
 // Reading for the grid. The grid needs the order of every matching image (to size the scroll
-// area and find neighbours) but only the rows on screen. `galleryKeys()` walks an index and
-// returns ids only (10,000 ids are a few hundred KB), filters are intersections with key sets
-// from other indexes, and rows/thumbnails are fetched by key for the visible window. No query
-// ever skips rows by offset.
+// area and find neighbours) but only the rows on screen. `galleryOrder()` walks an index and
+// returns ids only (10,000 ids are a few hundred KB); `galleryMatches()` intersects key sets from
+// other indexes. The two are separate so typing a search reads only the (small) token ranges
+// while the order stays in memory; rows/thumbnails are fetched by key for the visible window.
+// No query ever skips rows by offset.
 
-import { liveQuery } from 'dexie';
+import { Dexie, liveQuery } from 'dexie';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
 import type { BlobRecord, ImageRecord, ThumbRecord } from './records';
@@ -179,11 +180,12 @@ const FIRST_ID = '';
 const LAST_ID = '\uffff';
 
 /**
- * Ids of main images in display order, before the key-set filters. Ranges are always read
- * forward and reversed here: Dexie answers a forward primaryKeys() with one getAllKeys() call,
- * while a reverse one walks a cursor key by key.
+ * Ids of main images in display order, before the key-set filters. Depends only on `trash`,
+ * `sort` and `favorites`, so the gallery keeps it while the other filters change. Ranges are
+ * always read forward and reversed here: Dexie answers a forward primaryKeys() with one
+ * getAllKeys() call, while a reverse one may walk a cursor key by key.
  */
-async function orderedKeys(db: AtelierDatabase, filter: GalleryFilter): Promise<string[]> {
+export async function galleryOrder(db: AtelierDatabase, filter: Pick<GalleryFilter, 'trash' | 'sort' | 'favorites'>): Promise<string[]> {
   if (filter.trash) {
     return (await db.images.where('[listed+deletedAt+id]').between([1, 1, FIRST_ID], [1, HIGH, LAST_ID]).primaryKeys()).reverse();
   }
@@ -197,6 +199,7 @@ async function orderedKeys(db: AtelierDatabase, filter: GalleryFilter): Promise<
   return filter.sort === 'newest' ? keys.reverse() : keys;
 }
 
+/** Smallest set first, so the membership tests run over the fewest keys. */
 function intersect(sets: Set<string>[]): Set<string> | null {
   if (sets.length === 0) return null;
   sets.sort((a, b) => a.size - b.size);
@@ -204,8 +207,26 @@ function intersect(sets: Set<string>[]): Set<string> | null {
   return new Set([...smallest!].filter((key) => rest.every((set) => set.has(key))));
 }
 
-/** Key sets from single-field indexes, one per active filter; all must contain a matching id. */
-async function filterSets(db: AtelierDatabase, filter: GalleryFilter): Promise<Set<string>[]> {
+/** Whether a filter narrows galleryOrder() at all (if not, galleryMatches() is null). */
+export function narrows(filter: GalleryFilter): boolean {
+  return (
+    !isEmptySearch(parseSearch(filter.text)) ||
+    filter.from !== null ||
+    filter.to !== null ||
+    filter.model !== null ||
+    filter.kind !== null ||
+    filter.sessionId !== null ||
+    filter.batchId !== null ||
+    (filter.favorites && (filter.sort === 'largest' || filter.trash))
+  );
+}
+
+/**
+ * The ids a filter allows, as the intersection of key sets from single-field indexes (one per
+ * active filter), or null when nothing narrows the order. Keys only: a search for two tokens
+ * reads two index ranges of ids, never a row.
+ */
+export async function galleryMatches(db: AtelierDatabase, filter: GalleryFilter): Promise<Set<string> | null> {
   const lookups: Promise<string[]>[] = [];
   const search = parseSearch(filter.text);
   if (!isEmptySearch(search)) {
@@ -222,17 +243,18 @@ async function filterSets(db: AtelierDatabase, filter: GalleryFilter): Promise<S
   if (filter.favorites && (filter.sort === 'largest' || filter.trash)) {
     lookups.push(db.images.where('[listed+favorite+deletedAt+id]').between([1, 1, 0, FIRST_ID], [1, 1, HIGH, LAST_ID]).primaryKeys());
   }
-  return (await Promise.all(lookups)).map((keys) => new Set(keys));
+  return intersect((await Promise.all(lookups)).map((keys) => new Set(keys)));
 }
 
-/**
- * Every id the gallery shows for a filter, in display order. Cheap enough to rerun on every
- * change (index walks returning keys only); read rows for the visible part with getImages().
- */
+/** The order filtered by the allowed set (null: everything in the order). */
+export function applyMatches(order: readonly string[], allowed: ReadonlySet<string> | null): string[] {
+  return allowed ? order.filter((id) => allowed.has(id)) : [...order];
+}
+
+/** Every id the gallery shows for a filter, in display order (read rows for the visible part with getImages()). */
 export async function galleryKeys(db: AtelierDatabase, filter: GalleryFilter): Promise<string[]> {
-  const [ordered, sets] = await Promise.all([orderedKeys(db, filter), filterSets(db, filter)]);
-  const allowed = intersect(sets);
-  return allowed ? ordered.filter((id) => allowed.has(id)) : ordered;
+  const [order, allowed] = await Promise.all([galleryOrder(db, filter), galleryMatches(db, filter)]);
+  return applyMatches(order, allowed);
 }
 
 /** Rows for ids, in the same order; missing ones (deleted meanwhile) are left out. */
@@ -380,8 +402,8 @@ export async function planEviction(db: AtelierDatabase, capBytes: number): Promi
 
 // ---- Live reads (Dexie liveQuery observables; state classes subscribe, see gallery.svelte.ts) -----
 
-export const watchGalleryKeys = (db: AtelierDatabase, filter: GalleryFilter) => liveQuery(() => galleryKeys(db, filter));
-export const watchImages = (db: AtelierDatabase, ids: readonly string[]) => liveQuery(() => getImages(db, ids));
+export const watchGalleryOrder = (db: AtelierDatabase, filter: Pick<GalleryFilter, 'trash' | 'sort' | 'favorites'>) => liveQuery(() => galleryOrder(db, filter));
+export const watchGalleryMatches = (db: AtelierDatabase, filter: GalleryFilter) => liveQuery(() => galleryMatches(db, filter));
 export const watchImage = (db: AtelierDatabase, id: string) =>
   liveQuery(async () => {
     const image = await db.images.get(id);
@@ -392,3 +414,17 @@ export const watchImage = (db: AtelierDatabase, id: string) =>
 export const watchTableCounts = (db: AtelierDatabase) => liveQuery(() => tableCounts(db));
 export const watchFilterOptions = (db: AtelierDatabase) =>
   liveQuery(async () => ({ models: await modelsInUse(db), ...(await groupsInUse(db)) }));
+
+/**
+ * Calls back after any committed write to the images table (from this tab or another). For
+ * readers that cache rows by id, such as the grid's visible window, where a liveQuery per
+ * scroll step would cost a new transaction and subscription every frame.
+ */
+export function onImagesChanged(db: AtelierDatabase, callback: () => void): () => void {
+  const prefix = `idb://${db.name}/images/`;
+  const listener = (parts: Record<string, unknown>) => {
+    if (Object.keys(parts).some((part) => part.startsWith(prefix))) callback();
+  };
+  Dexie.on.storagemutated.subscribe(listener);
+  return () => Dexie.on.storagemutated.unsubscribe(listener);
+}

@@ -4,7 +4,18 @@
 
 import { SvelteSet } from 'svelte/reactivity';
 import { database } from '$lib/db/database';
-import { defaultFilter, watchGalleryKeys, type GalleryFilter } from '$lib/db/images.repo';
+import { applyMatches, defaultFilter, narrows, watchGalleryMatches, watchGalleryOrder, type GalleryFilter } from '$lib/db/images.repo';
+
+interface Observable<T> {
+  subscribe(observer: { next: (value: T) => void; error: (error: unknown) => void }): { unsubscribe(): void };
+}
+
+/** One followed query: which filter it answers, its latest answer, and how to stop it. */
+interface Follow<T> {
+  key: string;
+  value: T | undefined;
+  stop: () => void;
+}
 
 export type Density = 'compact' | 'comfortable' | 'large';
 
@@ -23,7 +34,13 @@ export class GalleryState {
   anchor: string | null = null;
   /** Window scroll position when the grid was left, restored on return. */
   scrollY = 0;
-  #watching: { key: string; unsubscribe: () => void } | null = null;
+  /**
+   * The display order (changes with sort, trash and favorites) and the set the other filters allow
+   * are followed apart: typing a search re-reads only the token ranges, never the 10,000-id order.
+   * `value` is undefined until the current subscription's first answer.
+   */
+  #order: Follow<string[]> | null = null;
+  #matches: Follow<Set<string> | null> | null = null;
   /** Views following the keys; the grid and the detail view overlap while navigating. */
   #watchers = 0;
 
@@ -34,36 +51,63 @@ export class GalleryState {
 
   /**
    * Follows the ids matching the current filter. Call from an effect: it reads the filter, so the
-   * effect reruns (and resubscribes) when the filter changes; the returned function unsubscribes.
+   * effect reruns (and resubscribes where needed) when the filter changes; the returned function
+   * unsubscribes.
    */
   watch(): () => void {
     const filter = $state.snapshot(this.filter);
-    const key = JSON.stringify(filter);
-    if (this.#watching?.key !== key) {
-      this.#watching?.unsubscribe();
-      const subscription = watchGalleryKeys(database(), filter).subscribe({
-        next: (keys) => {
-          this.keys = keys;
-          this.loaded = true;
-          this.error = null;
-          // Drop selected ids that left the view (deleted, filtered out).
-          const visible = new Set(keys);
-          for (const id of this.selected) if (!visible.has(id)) this.selected.delete(id);
-        },
-        error: (error: unknown) => {
-          this.error = error instanceof Error ? error.message : String(error);
-          this.loaded = true;
-        }
-      });
-      this.#watching = { key, unsubscribe: () => subscription.unsubscribe() };
+    const order = { trash: filter.trash, sort: filter.sort, favorites: filter.favorites };
+    const orderKey = JSON.stringify(order);
+    if (this.#order?.key !== orderKey) {
+      this.#order?.stop();
+      this.#order = this.#follow(orderKey, watchGalleryOrder(database(), order));
+    }
+    const matchKey = JSON.stringify(filter);
+    if (this.#matches?.key !== matchKey) {
+      this.#matches?.stop();
+      // Nothing narrows the order: no query, so the grid waits only for the order.
+      this.#matches = narrows(filter) ? this.#follow(matchKey, watchGalleryMatches(database(), filter)) : { key: matchKey, value: null, stop: () => {} };
+      this.#combine();
     }
     this.#watchers++;
     return () => {
-      // Only the last view to stop watching ends the subscription.
+      // Only the last view to stop watching ends the subscriptions.
       if (--this.#watchers > 0) return;
-      this.#watching?.unsubscribe();
-      this.#watching = null;
+      this.#order?.stop();
+      this.#matches?.stop();
+      this.#order = this.#matches = null;
     };
+  }
+
+  #follow<T>(key: string, source: Observable<T>): Follow<T> {
+    const follow: Follow<T> = { key, value: undefined, stop: () => {} };
+    const subscription = source.subscribe({
+      next: (value) => {
+        follow.value = value;
+        this.#combine();
+      },
+      error: (error: unknown) => {
+        this.error = error instanceof Error ? error.message : String(error);
+        this.loaded = true;
+      }
+    });
+    follow.stop = () => subscription.unsubscribe();
+    return follow;
+  }
+
+  /** Publishes the keys once the order and the allowed set both answer for the current filter. */
+  #combine(): void {
+    const order = this.#order?.value;
+    const matches = this.#matches?.value;
+    if (order === undefined || matches === undefined) return;
+    const keys = applyMatches(order, matches);
+    this.keys = keys;
+    this.loaded = true;
+    this.error = null;
+    if (this.selected.size === 0) return;
+    // Drop selected ids that left the view (deleted, filtered out).
+    const visible = new Set(keys);
+    for (const id of this.selected) if (!visible.has(id)) this.selected.delete(id);
   }
 
   resetFilters(): void {
