@@ -47,7 +47,8 @@ async function* backupEntries(db: AtelierDatabase, onProgress?: BackupProgress):
     db.sessions.toArray(),
     db.prompts.toArray(),
     db.presets.toArray(),
-    db.providers.toArray()
+    // A relay's rows belong to that relay (and may hold its session token); it lists them again.
+    db.providers.filter((provider) => !provider.relay).toArray()
   ]);
   const manifest: BackupManifest = {
     format: BACKUP_FORMAT,

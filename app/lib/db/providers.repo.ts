@@ -95,7 +95,8 @@ export interface ProvidersExport {
 }
 
 export async function exportProviders(db: AtelierDatabase, options: { includeKeys: boolean }): Promise<ProvidersExport> {
-  const rows = await listProviders(db);
+  // A relay's rows are the relay's to list; a file would only carry stale copies of them.
+  const rows = (await listProviders(db)).filter((row) => !row.relay);
   return {
     format: 'atelier.providers',
     version: 1,

@@ -145,6 +145,22 @@ export interface ProviderRecord {
   isDefault: Flag;
   /** Last parameters used with this provider, restored when it is picked again. */
   params: Record<string, unknown>;
+  /** Set on rows a relay lists (relay.repo.ts): the relay holds the key, so `apiKey` stays empty. */
+  relay?: RelaySource;
+  /**
+   * Extra request headers. Only relay rows on another origin have one: the relay's session token
+   * (`Authorization: Bearer`), since the browser sends its SameSite=Strict cookie only to its own origin.
+   */
+  headers?: Record<string, string>;
+}
+
+export interface RelaySource {
+  /** The relay's origin (`https://host:port`). */
+  origin: string;
+  /** The provider's id in the relay's config; requests go to `<origin>/api/upstream/<providerId>`. */
+  providerId: string;
+  /** The models the relay lists for it. */
+  models: string[];
 }
 
 export interface PresetRecord {

@@ -20,6 +20,8 @@ export interface ResolvedProvider {
 export function resolveRecord(record: ProviderRecord): ResolvedProvider {
   const config: ProviderConfig = { dialect: record.dialect, baseUrl: record.baseUrl };
   if (record.apiKey) config.apiKey = record.apiKey;
+  // A relay on another origin takes its session token as a bearer header (relay.repo.ts).
+  if (record.headers) config.headers = record.headers;
   return {
     id: record.id,
     label: record.name,
