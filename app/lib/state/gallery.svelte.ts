@@ -4,11 +4,7 @@
 
 import { SvelteSet } from 'svelte/reactivity';
 import { database } from '$lib/db/database';
-import { applyMatches, defaultFilter, narrows, watchGalleryMatches, watchGalleryOrder, type GalleryFilter } from '$lib/db/images.repo';
-
-interface Observable<T> {
-  subscribe(observer: { next: (value: T) => void; error: (error: unknown) => void }): { unsubscribe(): void };
-}
+import { applyMatches, defaultFilter, narrows, watchGalleryMatches, watchGalleryOrder, type GalleryFilter, type ImagesQuery } from '$lib/db/images.repo';
 
 /** One followed query: which filter it answers, its latest answer, and how to stop it. */
 interface Follow<T> {
@@ -71,15 +67,20 @@ export class GalleryState {
     }
     this.#watchers++;
     return () => {
-      // Only the last view to stop watching ends the subscriptions.
+      // Only the last view to stop watching ends the subscriptions, and not when an effect tears
+      // down only to run again with a new filter (synchronously): the order read for the old
+      // filter is still the right one when only the search changed.
       if (--this.#watchers > 0) return;
-      this.#order?.stop();
-      this.#matches?.stop();
-      this.#order = this.#matches = null;
+      queueMicrotask(() => {
+        if (this.#watchers > 0) return;
+        this.#order?.stop();
+        this.#matches?.stop();
+        this.#order = this.#matches = null;
+      });
     };
   }
 
-  #follow<T>(key: string, source: Observable<T>): Follow<T> {
+  #follow<T>(key: string, source: ImagesQuery<T>): Follow<T> {
     const follow: Follow<T> = { key, value: undefined, stop: () => {} };
     const subscription = source.subscribe({
       next: (value) => {
