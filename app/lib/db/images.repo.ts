@@ -425,7 +425,10 @@ export function onImagesChanged(db: AtelierDatabase, callback: () => void): () =
   const prefix = `idb://${db.name}/images/`;
   const listener = (parts: Record<string, unknown>) => {
     // `all`: Dexie's signal that anything may have changed (a page restored from the bfcache).
-    if (Object.keys(parts).some((part) => part === 'all' || part.startsWith(prefix))) callback();
+    // Empty ranges (no `from`) come from writes that matched nothing, such as the trash purge
+    // every gallery visit runs: no reason to read again.
+    const changed = Object.entries(parts).some(([part, range]) => (part === 'all' || part.startsWith(prefix)) && typeof range === 'object' && range !== null && 'from' in range);
+    if (changed) callback();
   };
   Dexie.on.storagemutated.subscribe(listener);
   return () => Dexie.on.storagemutated.unsubscribe(listener);

@@ -20,8 +20,10 @@ import type { ImageRecord } from '$lib/db/records';
 
 /** How long a tile must stay in the window during a scroll before it is read. */
 const DWELL_MS = 120;
-/** Thumbnails per read; each Blob reply and object URL costs main-thread time. */
+/** Thumbnails per read during and after scrolls; each Blob reply and object URL costs main-thread time. */
 const THUMB_BATCH = 12;
+/** A window that was not scrolled to (first view, new filter) reads its screen in one go. */
+const FIRST_BATCH = 48;
 /** Rows are small (no image bytes): one read for the whole window. */
 const ROW_BATCH = 120;
 /** Cache sizes: a few windows' worth, so scrolling back and forth reads nothing. */
@@ -37,6 +39,8 @@ export class TileWindow {
   /** When each id entered the window (0: not during a scroll, so load at once). */
   #since = new Map<string, number>();
   #lastScroll = -Infinity;
+  /** The window changed without a scroll: the next thumbnail read may be a large one. */
+  #burst = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reading = false;
   #stale = false;
@@ -59,6 +63,7 @@ export class TileWindow {
   show(ids: readonly string[]): void {
     const now = performance.now();
     const scrolling = now - this.#lastScroll < DWELL_MS;
+    this.#burst = !scrolling;
     const since = new Map<string, number>();
     for (const id of ids) since.set(id, this.#since.get(id) ?? (scrolling ? now : 0));
     this.#since = since;
@@ -86,13 +91,14 @@ export class TileWindow {
     }
     const stale = this.#stale;
     const rowIds = due.filter((id) => stale || !this.rows.has(id)).slice(0, ROW_BATCH);
-    const thumbIds = due.filter((id) => !this.urls.has(id)).slice(0, THUMB_BATCH);
+    const thumbIds = due.filter((id) => !this.urls.has(id)).slice(0, this.#burst ? FIRST_BATCH : THUMB_BATCH);
     if (rowIds.length === 0 && thumbIds.length === 0) {
       if (wake < Infinity) this.#schedule(wake);
       return;
     }
     this.#reading = true;
     this.#stale = false;
+    this.#burst = false;
     try {
       const db = database();
       const [rows, thumbs] = await Promise.all([rowIds.length > 0 ? getImages(db, rowIds) : [], thumbIds.length > 0 ? getThumbs(db, thumbIds) : []]);
