@@ -41,6 +41,8 @@ export interface RelayDeps {
   fetch: (url: string, init?: RequestInit) => Promise<Response>;
   /** The origin the app was loaded from. */
   pageOrigin: () => string;
+  /** Runs a failed task again (the engine's retry). */
+  retryTask: (taskId: string) => Promise<unknown>;
 }
 
 const DIALECTS: readonly DialectId[] = ['openai-images', 'openai-chat', 'openai-responses', 'gemini'];
@@ -323,14 +325,14 @@ export class RelayState {
     const ids = [...this.#waitingForLogin];
     if (ids.length === 0) return;
     this.#waitingForLogin.clear();
-    // The engine bridge loads here, not with the layout: most logins have no task waiting.
-    const engine = await import('$lib/engine/bridge');
-    await Promise.all(ids.map((id) => engine.retry(id)));
+    await Promise.all(ids.map((id) => this.#deps.retryTask(id)));
   }
 }
 
 export const relay = new RelayState({
   db: database,
   fetch: (url, init) => fetch(url, init),
-  pageOrigin: () => location.origin
+  pageOrigin: () => location.origin,
+  // The engine bridge loads on first need, not with the layout: most logins have no task waiting.
+  retryTask: async (taskId) => (await import('$lib/engine/bridge')).retry(taskId)
 });
