@@ -113,6 +113,14 @@ export class TasksRepo {
     return this.#db.tasks.get(id);
   }
 
+  /** Whether any task waits or runs: work an engine should be there for. */
+  async hasUnfinished(): Promise<boolean> {
+    for (const status of ['queued', 'running'] as const) {
+      if ((await this.#db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()) > 0) return true;
+    }
+    return false;
+  }
+
   /** Every queued task in the order the scheduler should consider them. */
   async queued(): Promise<TaskRecord[]> {
     const rows = await this.#db.tasks.where('[status+createdAt]').between(...statusRange('queued')).toArray();
