@@ -7,7 +7,7 @@ import { startUpstream, type TestUpstream } from '../tests/upstream/server.ts';
 import type { RelayConfig } from './config.ts';
 import { json, send, sleep, startRelay, startScriptedUpstream, testConfig, type RunningRelay, type ScriptedUpstream } from './test-helpers.ts';
 
-const OPENAI_KEY = 'sk-relay-openai-key-0123456789';
+const OPENAI_KEY = 'sk-relay.openai.key.0123456789';
 const GEMINI_KEY = 'AIza-relay-gemini-key-0123456789';
 
 const post = (body: unknown, headers: Record<string, string> = {}) => ({

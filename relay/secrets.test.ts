@@ -6,9 +6,9 @@ import { startUpstream, type TestUpstream } from '../tests/upstream/server.ts';
 import { hashPassword } from './password.ts';
 import { json, send, sleep, startRelay, startScriptedUpstream, testConfig, type Exchange, type RunningRelay, type ScriptedUpstream } from './test-helpers.ts';
 
-const OPENAI_KEY = 'sk-scan-openai-key-abcdef0123456789';
-const GEMINI_KEY = 'AIza-scan-gemini-key-abcdef0123456789';
-const ECHO_KEY = 'sk-scan-echo-key-abcdef0123456789';
+const OPENAI_KEY = 'sk-scan.openai.key.abcdef0123456789';
+const GEMINI_KEY = 'AIza.scan.gemini.key.abcdef0123456789';
+const ECHO_KEY = 'sk-scan.echo.key.abcdef0123456789';
 const PASSWORD = 'scan password 0123456789';
 
 function record(exchange: Exchange): string {

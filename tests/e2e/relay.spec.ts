@@ -12,7 +12,7 @@ import { expect, test } from './fixtures.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const password = 'correct horse battery staple';
-const apiKey = 'sk-test-relay-secret-123456';
+const apiKey = 'sk-test.relay.secret.123456';
 
 interface Relay {
   url: string;

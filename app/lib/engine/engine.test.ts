@@ -90,7 +90,7 @@ async function provider(db: AtelierDatabase, overrides: Partial<ProviderRecord> 
     name: 'Test upstream',
     dialect: 'openai-images',
     baseUrl: `${upstream.url}/v1`,
-    apiKey: 'sk-test-secret-key-1234',
+    apiKey: 'sk-test.secret.key.1234',
     model: 'gpt-image-1',
     concurrency: 2,
     timeoutMs: 0,

@@ -8,7 +8,7 @@ import { listModels, testConnection } from '../models';
 import { generate } from './index';
 
 let upstream: TestUpstream;
-const KEY = 'sk-integration-KEY-000111';
+const KEY = 'sk-integration.KEY.000111';
 
 beforeAll(async () => {
   upstream = await startUpstream();
