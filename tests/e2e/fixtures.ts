@@ -2,6 +2,7 @@
 // ephemeral loopback port, one per Playwright worker), and helpers that seed IndexedDB the way the
 // app would have written it. Specs import `test` and `expect` from here.
 import { test as base, expect, type Page } from '@playwright/test';
+import { searchTokens } from '../../app/lib/db/search.ts';
 import { startUpstream, type TestUpstream } from '../upstream/server.ts';
 
 export { expect };
@@ -64,4 +65,80 @@ export async function putRows(page: Page, store: string, rows: readonly object[]
     },
     { store, rows }
   );
+}
+
+/** What a seeded gallery image may set; everything else takes the values of a plain generation. */
+export interface SeedImage {
+  id: string;
+  createdAt: number;
+  prompt: string;
+  model?: string;
+  favorite?: boolean;
+  durationMs?: number;
+}
+
+/**
+ * Writes gallery images the way the images repository does: the row, a real PNG and a WebP
+ * thumbnail, in one transaction. Returns the ids in the order given.
+ */
+export async function putImages(page: Page, images: readonly SeedImage[]): Promise<string[]> {
+  const rows = images.map((image) => ({
+    id: image.id,
+    createdAt: image.createdAt,
+    prompt: image.prompt,
+    params: { model: image.model ?? 'gpt-image-1', size: '256x256' },
+    providerId: 'p1',
+    providerLabel: 'Test upstream',
+    dialect: 'openai-images',
+    model: image.model ?? 'gpt-image-1',
+    width: 256,
+    height: 256,
+    bytes: 0,
+    mime: 'image/png',
+    sha256: '',
+    favorite: image.favorite ? 1 : 0,
+    tags: [],
+    kind: 'generated',
+    sessionId: null,
+    taskId: null,
+    batchId: null,
+    sources: [],
+    candidateOf: null,
+    listed: 1,
+    durationMs: image.durationMs ?? 1200,
+    deletedAt: 0,
+    searchTokens: searchTokens(image.prompt)
+  }));
+  await page.evaluate(async (rows) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('atelier');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const made = await Promise.all(
+      rows.map(async (row, i) => {
+        const canvas = new OffscreenCanvas(row.width, row.height);
+        const ctx = canvas.getContext('2d')!;
+        ctx.fillStyle = `hsl(${(i * 67) % 360} 60% 50%)`;
+        ctx.fillRect(0, 0, row.width, row.height);
+        const blob = await canvas.convertToBlob({ type: 'image/png' });
+        const thumb = await canvas.convertToBlob({ type: 'image/webp' });
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+        const sha256 = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+        return { row: { ...row, bytes: blob.size, sha256 }, blob, thumb };
+      })
+    );
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(['images', 'blobs', 'thumbs'], 'readwrite');
+      for (const { row, blob, thumb } of made) {
+        tx.objectStore('images').put(row);
+        tx.objectStore('blobs').put({ id: row.id, blob });
+        tx.objectStore('thumbs').put({ id: row.id, blob: thumb, width: row.width, height: row.height });
+      }
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+  }, rows);
+  return rows.map((row) => row.id);
 }

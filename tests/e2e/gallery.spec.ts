@@ -3,10 +3,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import { searchTokens } from '../../app/lib/db/search.ts';
 import { withPngText } from '../../app/lib/imaging/png-text.ts';
 import { recipeOf, RECIPE_KEYWORD } from '../../app/lib/imaging/recipe.ts';
 import { readZipDirectory, readEntry } from '../../app/lib/imaging/zip.ts';
+import { putImages } from './fixtures.ts';
 
 interface Seed {
   prompt: string;
@@ -21,66 +21,17 @@ async function seed(page: Page, items: Seed[]): Promise<string[]> {
   await page.goto('/gallery');
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
   const base = Date.now() - 60_000;
-  const rows = items.map((item, i) => ({
-    // Time-sortable like newId(): later seeds sort newer.
-    id: `0E2E${String(base + i).padStart(14, '0')}${String(seq++).padStart(8, '0')}`,
-    createdAt: base + i,
-    prompt: item.prompt,
-    params: { model: item.model ?? 'gpt-image-1', size: '256x256' },
-    providerId: 'p1',
-    providerLabel: 'Test upstream',
-    dialect: 'openai-images',
-    model: item.model ?? 'gpt-image-1',
-    width: 256,
-    height: 256,
-    bytes: 0,
-    mime: 'image/png',
-    sha256: '',
-    favorite: item.favorite ? 1 : 0,
-    tags: [],
-    kind: 'generated',
-    sessionId: null,
-    taskId: null,
-    batchId: null,
-    sources: [],
-    candidateOf: null,
-    listed: 1,
-    durationMs: 1200,
-    deletedAt: 0,
-    searchTokens: searchTokens(item.prompt)
-  }));
-  await page.evaluate(async (rows) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('atelier');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const made = await Promise.all(
-      rows.map(async (row, i) => {
-        const canvas = new OffscreenCanvas(row.width, row.height);
-        const ctx = canvas.getContext('2d')!;
-        ctx.fillStyle = `hsl(${(i * 67) % 360} 60% 50%)`;
-        ctx.fillRect(0, 0, row.width, row.height);
-        const blob = await canvas.convertToBlob({ type: 'image/png' });
-        const thumb = await canvas.convertToBlob({ type: 'image/webp' });
-        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
-        const sha256 = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-        return { row: { ...row, bytes: blob.size, sha256 }, blob, thumb };
-      })
-    );
-    await new Promise<void>((resolve, reject) => {
-      const tx = db.transaction(['images', 'blobs', 'thumbs'], 'readwrite');
-      for (const { row, blob, thumb } of made) {
-        tx.objectStore('images').put(row);
-        tx.objectStore('blobs').put({ id: row.id, blob });
-        tx.objectStore('thumbs').put({ id: row.id, blob: thumb, width: row.width, height: row.height });
-      }
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-    });
-    db.close();
-  }, rows);
-  return rows.map((row) => row.id);
+  return putImages(
+    page,
+    items.map((item, i) => ({
+      // Time-sortable like newId(): later seeds sort newer.
+      id: `0E2E${String(base + i).padStart(14, '0')}${String(seq++).padStart(8, '0')}`,
+      createdAt: base + i,
+      prompt: item.prompt,
+      model: item.model,
+      favorite: item.favorite
+    }))
+  );
 }
 
 const grid = (page: Page) => page.getByRole('list');

@@ -6,10 +6,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { searchTokens } from '../../app/lib/db/search.ts';
 import { chromiumArgs, chromiumPath } from '../chromium.ts';
 import type { TestUpstream } from '../upstream/server.ts';
-import { expect, seedProvider, test as base } from './fixtures.ts';
+import { expect, putImages, seedProvider, test as base } from './fixtures.ts';
 
 // The installed app as a person meets it: installable, usable without a network after one visit,
 // updated only when they say so (and never under unsent work), and able to receive images shared
@@ -168,64 +167,15 @@ async function goOffline(context: BrowserContext, served: Served): Promise<void>
 /** Gallery images written the way the images repository writes them (row, PNG, WebP thumbnail). */
 async function seedImages(page: Page, prompts: readonly string[]): Promise<string[]> {
   const base = Date.now() - 60_000;
-  const rows = prompts.map((prompt, i) => ({
-    id: `0PWA${String(base + i).padStart(14, '0')}${String(i).padStart(8, '0')}`,
-    createdAt: base + i,
-    prompt,
-    params: { model: 'gpt-image-1', size: '256x256' },
-    providerId: 'p1',
-    providerLabel: 'Test upstream',
-    dialect: 'openai-images',
-    model: 'gpt-image-1',
-    width: 256,
-    height: 256,
-    bytes: 0,
-    mime: 'image/png',
-    sha256: '',
-    favorite: 0,
-    tags: [],
-    kind: 'generated',
-    sessionId: null,
-    taskId: null,
-    batchId: null,
-    sources: [],
-    candidateOf: null,
-    listed: 1,
-    durationMs: 1000,
-    deletedAt: 0,
-    searchTokens: searchTokens(prompt)
-  }));
-  await page.evaluate(async (rows) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('atelier');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const made = await Promise.all(
-      rows.map(async (row, i) => {
-        const canvas = new OffscreenCanvas(row.width, row.height);
-        const ctx = canvas.getContext('2d')!;
-        ctx.fillStyle = `hsl(${i * 140} 60% 50%)`;
-        ctx.fillRect(0, 0, row.width, row.height);
-        const blob = await canvas.convertToBlob({ type: 'image/png' });
-        const thumb = await canvas.convertToBlob({ type: 'image/webp' });
-        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
-        return { row: { ...row, bytes: blob.size, sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join('') }, blob, thumb };
-      })
-    );
-    await new Promise<void>((resolve, reject) => {
-      const tx = db.transaction(['images', 'blobs', 'thumbs'], 'readwrite');
-      for (const { row, blob, thumb } of made) {
-        tx.objectStore('images').put(row);
-        tx.objectStore('blobs').put({ id: row.id, blob });
-        tx.objectStore('thumbs').put({ id: row.id, blob: thumb, width: row.width, height: row.height });
-      }
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-    });
-    db.close();
-  }, rows);
-  return rows.map((row) => row.id);
+  return putImages(
+    page,
+    prompts.map((prompt, i) => ({
+      id: `0PWA${String(base + i).padStart(14, '0')}${String(i).padStart(8, '0')}`,
+      createdAt: base + i,
+      prompt,
+      durationMs: 1000
+    }))
+  );
 }
 
 /** A provider pointing at the test upstream; the studio shows its composer once one exists. */
