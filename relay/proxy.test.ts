@@ -1,10 +1,13 @@
 // The upstream proxy on real loopback sockets: keys, streaming both ways, aborts, limits, paths,
 // header filtering, and the address guard. Only loopback addresses ever see traffic here.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstream, type TestUpstream } from '../tests/upstream/server.ts';
 import type { RelayConfig } from './config.ts';
+import { agentFor } from './net/guard.ts';
 import { json, send, sleep, startRelay, startScriptedUpstream, testConfig, type RunningRelay, type ScriptedUpstream } from './test-helpers.ts';
 
 const OPENAI_KEY = 'sk-relay.openai.key.0123456789';
@@ -373,5 +376,85 @@ describe('the address guard on real connections (loopback only)', () => {
     } finally {
       await sut.close();
     }
+  });
+});
+
+/**
+ * A loopback listener that never completes another handshake: a child process listens with a
+ * backlog of 1 and is then stopped (SIGSTOP), so it accepts nothing; once its accept queue is
+ * full, the kernel drops every further SYN and a new connection stays in SYN_SENT.
+ */
+async function startFullBacklog(): Promise<{ port: number; close(): Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['-e', `require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { process.stdout.write(this.address().port + '\\n') })`],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  );
+  const port = Number(await new Promise<string>((resolve) => child.stdout!.once('data', (data: Buffer) => resolve(data.toString().trim()))));
+  child.kill('SIGSTOP');
+  const fillers: Socket[] = [];
+  // Linux queues backlog + 1 connections; fill the queue until a connection hangs.
+  for (let i = 0; i < 8; i++) {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    fillers.push(socket);
+    await sleep(50);
+    if (socket.connecting) break;
+  }
+  if (!fillers.at(-1)!.connecting) throw new Error('the stopped listener kept accepting connections');
+  return {
+    port,
+    close: async () => {
+      for (const socket of fillers) socket.destroy();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+}
+
+describe('the upstream proxy, connect timeout (loopback only)', () => {
+  let listener: Awaited<ReturnType<typeof startFullBacklog>>;
+  let working: ScriptedUpstream;
+  let sut: RunningRelay;
+
+  beforeAll(async () => {
+    listener = await startFullBacklog();
+    working = await startScriptedUpstream((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    sut = await startRelay(
+      testConfig({
+        providers: [
+          { id: 'stuck', dialect: 'openai-images', baseUrl: `http://127.0.0.1:${listener.port}/v1`, apiKey: OPENAI_KEY, connectTimeoutMs: 300, timeoutMs: 10_000, allowPrivateNetwork: true },
+          { id: 'working', dialect: 'openai-images', baseUrl: `${working.url}/v1`, apiKey: OPENAI_KEY, allowPrivateNetwork: true }
+        ]
+      })
+    );
+  });
+  afterAll(async () => {
+    await sut.close();
+    await working.close();
+    await listener.close();
+  });
+
+  it('answers 504 within the connect timeout when the upstream never completes the handshake, and keeps no socket', async () => {
+    const agent = agentFor('http:', true);
+    const started = performance.now();
+    const res = await send(sut.url, '/api/upstream/stuck/images/generations', post({ prompt: 'a kite' }));
+    const elapsed = performance.now() - started;
+    expect(res.status).toBe(504);
+    expect(json(res)).toEqual({ error: { message: 'The upstream did not accept a connection for 300 ms.', type: 'timeout' } });
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    // The idle timeout is 10 s: the connect timeout, not it, answered.
+    expect(elapsed).toBeLessThan(2000);
+    expect(res.body.toString()).not.toContain(OPENAI_KEY);
+    expect(sut.logs.join('\n')).toContain('upstream connect timeout after 300 ms');
+    // The half-open socket was destroyed, not left in the agent's pool or queue.
+    await sleep(20);
+    const name = `127.0.0.1:${listener.port}:`;
+    expect(agent.sockets[name] ?? []).toHaveLength(0);
+    expect(agent.freeSockets[name] ?? []).toHaveLength(0);
+    expect(agent.requests[name] ?? []).toHaveLength(0);
+    // The relay is as good as before for other providers.
+    expect((await send(sut.url, '/api/upstream/working/models')).status).toBe(200);
   });
 });

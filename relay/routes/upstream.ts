@@ -124,6 +124,11 @@ interface Target {
   path: string;
 }
 
+/** `300 ms`, `10 s`: a connect timeout may be set below a second. */
+function spokenDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+
 function failureReply(error: Error, target: Target, reply: FastifyReply) {
   if (error instanceof BlockedAddressError) {
     return reply
@@ -132,7 +137,7 @@ function failureReply(error: Error, target: Target, reply: FastifyReply) {
   }
   if (error instanceof UpstreamTimeout) {
     const what = error.phase === 'connect' ? 'did not accept a connection' : 'sent nothing';
-    return reply.code(504).send(errorBody(`The upstream ${what} for ${Math.round(error.ms / 1000)} s.`, 'timeout'));
+    return reply.code(504).send(errorBody(`The upstream ${what} for ${spokenDuration(error.ms)}.`, 'timeout'));
   }
   if (error instanceof BodyTooLarge) {
     return reply.code(413).header('connection', 'close').send(errorBody(`The request body is larger than the relay accepts.`, 'too_large'));
