@@ -165,6 +165,7 @@ describe('CORS', () => {
       expect(listed.status).toBe(200);
       expect(listed.headers['access-control-allow-origin']).toBe('https://studio.example.com');
       expect(listed.headers['access-control-allow-credentials']).toBe('true');
+      expect(listed.headers['access-control-expose-headers']).toBe('retry-after');
 
       const preflight = await send(sut.url, '/api/upstream/x/images/generations', {
         method: 'OPTIONS',

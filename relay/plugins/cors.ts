@@ -24,6 +24,8 @@ export const corsPlugin = fp(
       reply.header('access-control-allow-origin', origin);
       reply.header('access-control-allow-credentials', 'true');
       reply.header('vary', 'origin');
+      // Not a CORS-safelisted response header: without this the app cannot honour a 429's wait.
+      reply.header('access-control-expose-headers', 'retry-after');
       if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
         reply.header('access-control-allow-methods', 'GET, HEAD, POST, PUT, PATCH, DELETE');
         const requested = request.headers['access-control-request-headers'];

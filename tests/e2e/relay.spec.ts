@@ -2,13 +2,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 
-// Relay mode in Chromium: the built app served by a relay with a password and one provider that
-// points at the test upstream. The person logs in through the app, generates with the relay's
-// provider, and finds the image in the gallery; the upstream got the relay's key, and the key is
-// nowhere the browser can see: not in IndexedDB, not in any response body or header.
+// Relay mode in Chromium, with a relay that has a password and one provider pointing at the test
+// upstream: first the built app served by that relay, then the app served from another site that
+// adds the relay by its address in Settings (CORS allowlist, bearer session). The person logs in
+// through the app, generates with the relay's provider, and finds the image in the gallery; the
+// upstream got the relay's key, and the key is nowhere the browser can see: not in IndexedDB, not
+// in any response body or header.
 
 const root = join(import.meta.dirname, '..', '..');
 const password = 'correct horse battery staple';
@@ -19,7 +21,7 @@ interface Relay {
   stop(): Promise<void>;
 }
 
-async function startRelay(upstreamUrl: string): Promise<Relay> {
+async function startRelay(upstreamUrl: string, corsOrigins: string[] = []): Promise<Relay> {
   const dir = mkdtempSync(join(tmpdir(), 'atelier-relay-e2e-'));
   const hash = execFileSync('node', ['relay/bin.js', 'hash-password', password], { cwd: root, encoding: 'utf8' }).trim();
   const config = {
@@ -27,6 +29,7 @@ async function startRelay(upstreamUrl: string): Promise<Relay> {
     port: 0,
     dataDir: './data',
     auth: { passwordHash: '${RELAY_E2E_PASSWORD_HASH}' },
+    cors: { origins: corsOrigins },
     providers: [
       {
         id: 'team',
@@ -92,26 +95,31 @@ function dumpIndexedDb(page: Page): Promise<string> {
   });
 }
 
+/** Every response the context receives (page, engine worker, service worker), as method, URL, headers and body. */
+function recordResponses(context: BrowserContext): Promise<string>[] {
+  const seen: Promise<string>[] = [];
+  context.on('response', (response) => {
+    seen.push(
+      (async () => {
+        const headers = JSON.stringify(await response.allHeaders());
+        const body = await response.body().then(
+          (bytes) => bytes.toString('latin1'),
+          () => ''
+        );
+        return `${response.request().method()} ${response.url()}\n${headers}\n${body}`;
+      })()
+    );
+  });
+  return seen;
+}
+
 test('logs in to the relay, generates through its provider, and no key reaches the browser', async ({ browser, upstream }) => {
   upstream.reset();
   const relay = await startRelay(upstream.url);
   const context = await browser.newContext({ baseURL: relay.url });
   try {
     const page = await context.newPage();
-    // Everything the browser received: page, engine worker and service worker responses alike.
-    const seen: Promise<string>[] = [];
-    context.on('response', (response) => {
-      seen.push(
-        (async () => {
-          const headers = JSON.stringify(await response.allHeaders());
-          const body = await response.body().then(
-            (bytes) => bytes.toString('latin1'),
-            () => ''
-          );
-          return `${response.request().method()} ${response.url()}\n${headers}\n${body}`;
-        })()
-      );
-    });
+    const seen = recordResponses(context);
 
     await page.goto('/');
     // Served by a relay, not logged in, nothing local to generate with: the app asks for the login.
@@ -157,6 +165,75 @@ test('logs in to the relay, generates through its provider, and no key reaches t
     const responses = await Promise.all(seen);
     expect(responses.some((text) => text.startsWith(`POST ${relay.url}/api/upstream/team/images/generations`))).toBe(true);
     expect(responses.some((text) => text.startsWith(`GET ${relay.url}/api/providers`))).toBe(true);
+    for (const text of responses) {
+      expect(text).not.toContain(apiKey);
+      expect(text).not.toContain(password);
+    }
+  } finally {
+    await context.close();
+    await relay.stop();
+  }
+});
+
+test('uses a relay on another site added in Settings: bearer session over CORS, image in the gallery, no key in the browser', async ({ browser, baseURL, upstream }) => {
+  upstream.reset();
+  // The app comes from the test run's own server (a relay with no password and no providers) on
+  // 127.0.0.1; the relay with the keys answers on localhost: another site, so its SameSite=Strict
+  // cookie never travels and the app must carry the session as a bearer token.
+  const appOrigin = new URL(baseURL!).origin;
+  const relay = await startRelay(upstream.url, [appOrigin]);
+  const relayUrl = relay.url.replace('127.0.0.1', 'localhost');
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const seen = recordResponses(context);
+
+    await page.goto('/settings');
+    const relaySection = page.getByRole('region', { name: 'Relay' });
+    await relaySection.getByRole('textbox', { name: 'Relay address' }).fill(relayUrl);
+    await relaySection.getByRole('button', { name: 'Connect' }).click();
+    // The relay answers this origin (it is on the allowlist) and asks for the login.
+    const login = page.getByRole('dialog', { name: 'Log in to the relay' });
+    await expect(login).toBeVisible();
+    await login.getByLabel('Password').fill(password);
+    await login.getByRole('button', { name: 'Log in' }).click();
+    await expect(login).toBeHidden();
+    await expect(relaySection.getByRole('status')).toHaveText(`Connected to ${relayUrl}. Providers from the relay: 1.`);
+    await expect(page.getByRole('listitem').filter({ hasText: 'Team images' })).toContainText('via relay');
+
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Studio' }).click();
+    const provider = page.getByRole('combobox', { name: 'Provider' });
+    await provider.selectOption({ label: 'Team images (via relay)' });
+    const prompt = 'a red kite over a salt marsh';
+    await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await expect(page.getByRole('article', { name: prompt }).getByRole('img', { name: prompt })).toBeVisible({ timeout: 15_000 });
+
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Gallery' }).click();
+    await expect(page.getByRole('img', { name: prompt }).first()).toBeVisible();
+
+    const generations = upstream.requests.filter((request) => request.method === 'POST' && request.path === '/v1/images/generations');
+    expect(generations).toHaveLength(1);
+    expect(generations[0]!.headers.authorization).toBe(`Bearer ${apiKey}`);
+    expect(generations[0]!.headers.cookie).toBeUndefined();
+
+    // A new page load finds the added relay and its session again, with no second login.
+    await page.goto('/settings');
+    await expect(page.getByRole('region', { name: 'Relay' }).getByRole('status')).toHaveText(`Connected to ${relayUrl}. Providers from the relay: 1.`);
+    await expect(login).toBeHidden();
+
+    const stored = await dumpIndexedDb(page);
+    expect(stored).toContain(`${relayUrl}/api/upstream/team`);
+    expect(stored).not.toContain(apiKey);
+    expect(stored).not.toContain(password);
+    // Another site: the session is the relay's bearer token (never an upstream key), kept for this relay.
+    expect(stored).toMatch(/Bearer v1\.[0-9a-z]+\.[\w-]+\.[\w-]+/);
+
+    const responses = await Promise.all(seen);
+    const generation = responses.find((text) => text.startsWith(`POST ${relayUrl}/api/upstream/team/images/generations`));
+    expect(generation).toBeDefined();
+    expect(generation).toContain(`"access-control-allow-origin":"${appOrigin}"`);
+    expect(responses.some((text) => text.startsWith(`GET ${relayUrl}/api/providers`))).toBe(true);
     for (const text of responses) {
       expect(text).not.toContain(apiKey);
       expect(text).not.toContain(password);
