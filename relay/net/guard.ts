@@ -1,10 +1,8 @@
 // Outgoing connections that cannot reach inside: the address is judged where it is connected to
 // (in the socket's DNS lookup), so a hostname that resolves to a public address when checked and a
-// private one when used (DNS rebinding) is still refused. Every URL the relay itself fetches goes
-// through these agents.
+// private one when used (DNS rebinding) is still refused. Every connection the relay opens to an
+// upstream (relay/net/upstream-client.ts) looks names up through publicOnlyLookup.
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { classifyAddress, type AddressKind } from './address.ts';
 
@@ -46,23 +44,7 @@ export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
   });
 };
 
-const agentOptions = { keepAlive: true, scheduling: 'lifo' as const, keepAliveMsecs: 1000 };
-
-/**
- * Keep-alive agents, one pair per policy: a pooled socket is keyed by host and port only, so a
- * socket opened for a provider that may reach private networks must never be handed to one that may not.
- */
-const agents = {
-  guarded: { http: new HttpAgent({ ...agentOptions, lookup: publicOnlyLookup }), https: new HttpsAgent({ ...agentOptions, lookup: publicOnlyLookup }) },
-  open: { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) }
-};
-
-export function agentFor(protocol: 'http:' | 'https:', allowPrivateNetwork: boolean): HttpAgent {
-  const pair = allowPrivateNetwork ? agents.open : agents.guarded;
-  return protocol === 'https:' ? pair.https : pair.http;
-}
-
-/** The hostname as `http.request` wants it: URL keeps IPv6 literals in brackets. */
+/** The hostname as sockets want it: URL keeps IPv6 literals in brackets. */
 export function bareHostname(url: URL): string {
   const host = url.hostname;
   return host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6 ? host.slice(1, -1) : host;

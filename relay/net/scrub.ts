@@ -2,8 +2,6 @@
 // field). A relay that promises keys never reach the browser masks them on the way through,
 // without collecting the body: each chunk is searched, and only a tail that could be the start of
 // a key is held back until the next chunk shows whether it is one.
-import { Transform, type TransformCallback } from 'node:stream';
-
 /** Keys shorter than this are not searched for: they could match ordinary text or image bytes. */
 export const MIN_SECRET_LENGTH = 8;
 
@@ -18,45 +16,53 @@ function partialTail(chunk: Buffer, secret: Buffer): number {
 
 /**
  * Replaces every occurrence of the secrets with asterisks of the same length, so a
- * Content-Length the upstream sent stays true.
+ * Content-Length the upstream sent stays true. It works on the caller's buffer in place: the
+ * proxy copies each chunk into a recycled buffer anyway, so masking costs no allocation.
  */
-export class SecretMask extends Transform {
+export class SecretScanner {
   readonly #secrets: Buffer[];
-  #held: Buffer | null = null;
+  /** Longest tail held back between chunks (one byte short of the longest secret). */
+  readonly maxHeld: number;
+  readonly #held: Buffer;
+  #heldLength = 0;
 
   constructor(secrets: readonly string[]) {
-    super();
     this.#secrets = secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH).map((secret) => Buffer.from(secret));
+    this.maxHeld = Math.max(0, ...this.#secrets.map((secret) => secret.length - 1));
+    this.#held = Buffer.alloc(this.maxHeld);
   }
 
-  /** True when there is anything to mask; otherwise the stream is not worth inserting. */
+  /** True when there is anything to mask; otherwise the scan is not worth running. */
   get active(): boolean {
     return this.#secrets.length > 0;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    let data = this.#held ? Buffer.concat([this.#held, chunk]) : chunk;
-    this.#held = null;
-    for (const secret of this.#secrets) {
-      let at = data.indexOf(secret);
-      if (at === -1) continue;
-      // Copy before writing: the chunk may be shared with whoever else reads it.
-      if (data === chunk) data = Buffer.from(chunk);
-      while (at !== -1) {
-        data.fill(0x2a, at, at + secret.length);
-        at = data.indexOf(secret, at + secret.length);
-      }
-    }
-    let keep = 0;
-    for (const secret of this.#secrets) keep = Math.max(keep, partialTail(data, secret));
-    if (keep > 0) {
-      this.#held = Buffer.from(data.subarray(data.length - keep));
-      data = data.subarray(0, data.length - keep);
-    }
-    callback(null, data.length > 0 ? data : undefined);
+  /** Copies the tail held back from the previous chunk to the start of `target`; returns its length. */
+  restore(target: Buffer): number {
+    const length = this.#heldLength;
+    this.#held.copy(target, 0, 0, length);
+    this.#heldLength = 0;
+    return length;
   }
 
-  override _flush(callback: TransformCallback): void {
-    callback(null, this.#held ?? undefined);
+  /**
+   * Masks every secret in `data[0, length)` in place and holds back a tail that could be the start
+   * of one (the next chunk decides). Returns how many leading bytes are final.
+   */
+  mask(data: Buffer, length: number): number {
+    const view = data.subarray(0, length);
+    for (const secret of this.#secrets) {
+      for (let at = view.indexOf(secret); at !== -1; at = view.indexOf(secret, at + secret.length)) view.fill(0x2a, at, at + secret.length);
+    }
+    let keep = 0;
+    for (const secret of this.#secrets) keep = Math.max(keep, partialTail(view, secret));
+    view.copy(this.#held, 0, length - keep, length);
+    this.#heldLength = keep;
+    return length - keep;
+  }
+
+  /** What is still held at the end of the stream (it cannot be a whole secret). */
+  flush(): Buffer {
+    return Buffer.from(this.#held.subarray(0, this.#heldLength));
   }
 }

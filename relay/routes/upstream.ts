@@ -1,17 +1,17 @@
 // `/api/upstream/<providerId>/<path>`: forwards to `<baseUrl>/<path>` with the provider's key.
-// Bodies stream both ways through node:http with backpressure (pipe), never collected; the
-// client going away destroys the upstream request; the socket's address is checked by the agent
-// (relay/net/guard.ts) unless the provider allows private networks; a key the upstream echoes
-// back is masked on the way through (relay/net/scrub.ts).
+// Bodies stream both ways with backpressure, never collected: the response through the relay's
+// own client (relay/net/upstream-client.ts), each chunk copied once into a recycled buffer and
+// written to the client, the buffer going back to the pool when the write is done. The client
+// going away closes the upstream connection; the socket's address is checked where it is
+// connected (relay/net/guard.ts) unless the provider allows private networks; a key the upstream
+// echoes back is masked on the way through (relay/net/scrub.ts).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { pipeline } from 'node:stream';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { ProviderConfigEntry } from '../config.ts';
 import { errorBody } from '../plugins/errors.ts';
-import { agentFor, assertPublicLiteral, bareHostname, BlockedAddressError } from '../net/guard.ts';
-import { SecretMask } from '../net/scrub.ts';
+import { assertPublicLiteral, bareHostname, BlockedAddressError } from '../net/guard.ts';
+import { SecretScanner } from '../net/scrub.ts';
+import { Exchange, READ_BUFFER_BYTES, UpstreamTimeout, type UpstreamTarget } from '../net/upstream-client.ts';
 
 const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings'];
 
@@ -109,12 +109,6 @@ export function upstreamPath(basePath: string, rest: string, dropKeyParam: boole
   return `${basePath.replace(/\/+$/, '')}${path}${query}`;
 }
 
-class UpstreamTimeout extends Error {
-  constructor(readonly phase: 'connect' | 'idle', readonly ms: number) {
-    super(`upstream ${phase} timeout after ${ms} ms`);
-  }
-}
-
 class BodyTooLarge extends Error {}
 
 interface Target {
@@ -122,6 +116,24 @@ interface Target {
   url: URL;
   hostname: string;
   path: string;
+}
+
+/**
+ * Chunk buffers recycled between finished writes and new reads, so a streamed body allocates
+ * nothing per chunk. Each has room for a read plus the tail the secret scan holds back.
+ */
+class ChunkPool {
+  readonly #free: Buffer[] = [];
+  constructor(readonly size: number) {}
+
+  take(): Buffer {
+    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  /** Only once nothing reads the buffer any more (its write has completed). */
+  give(buffer: Buffer): void {
+    if (this.#free.length < 256) this.#free.push(buffer);
+  }
 }
 
 /** `300 ms`, `10 s`: a connect timeout may be set below a second. */
@@ -145,26 +157,29 @@ function failureReply(error: Error, target: Target, reply: FastifyReply) {
   return reply.code(502).send(errorBody(`Could not reach the upstream of provider ${target.provider.id}.`, 'network'));
 }
 
-function forward(request: FastifyRequest, reply: FastifyReply, target: Target, limit: number, secrets: readonly string[], masking: boolean): void {
+function forward(request: FastifyRequest, reply: FastifyReply, target: Target, limit: number, secrets: readonly string[], pool: ChunkPool, masking: boolean): void {
   const { provider, url } = target;
-  const https = url.protocol === 'https:';
-  const upstream = (https ? httpsRequest : httpRequest)({
-    protocol: url.protocol,
+  const res = reply.raw;
+  const declared = request.headers['content-length'];
+  const hasBody = request.headers['transfer-encoding'] !== undefined || (declared ?? '0') !== '0';
+  const upstreamTarget: UpstreamTarget = {
+    protocol: url.protocol === 'https:' ? 'https:' : 'http:',
     hostname: target.hostname,
-    port: url.port || (https ? 443 : 80),
-    path: target.path,
-    method: request.method,
-    headers: requestHeaders(request.headers, provider),
-    agent: agentFor(https ? 'https:' : 'http:', provider.allowPrivateNetwork)
-  });
+    port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+    host: url.host,
+    allowPrivateNetwork: provider.allowPrivateNetwork
+  };
+  let headSent = false;
   let failed = false;
+  let scanner: SecretScanner | null = null;
+
   const fail = (error: Error) => {
     if (failed) return;
     failed = true;
-    upstream.destroy();
-    if (reply.sent || reply.raw.headersSent) {
+    exchange?.abort();
+    if (headSent) {
       // Mid-stream: cut the client's connection so it sees a truncated body, not a clean end.
-      reply.raw.destroy();
+      res.destroy();
       request.log.warn({ provider: provider.id, err: error.message }, 'upstream failed mid-stream');
       return;
     }
@@ -172,56 +187,80 @@ function forward(request: FastifyRequest, reply: FastifyReply, target: Target, l
     failureReply(error, target, reply);
   };
 
-  upstream.on('socket', (socket) => {
-    socket.setNoDelay(true);
-    if (!socket.connecting) return;
-    const timer = setTimeout(() => fail(new UpstreamTimeout('connect', provider.connectTimeoutMs)), provider.connectTimeoutMs);
-    socket.once('connect', () => clearTimeout(timer));
-    socket.once('close', () => clearTimeout(timer));
-  });
-  upstream.setTimeout(provider.timeoutMs, () => fail(new UpstreamTimeout('idle', provider.timeoutMs)));
-  upstream.on('error', fail);
-  upstream.on('response', (response: IncomingMessage) => {
-    if (failed) return response.destroy();
-    reply.code(response.statusCode ?? 502).headers(responseHeaders(response.headers, secrets));
-    const encoding = response.headers['content-encoding'];
-    // Compressed bodies cannot be searched without decompressing them; they pass as they are.
-    if (!masking || (encoding !== undefined && encoding !== 'identity')) {
-      response.on('error', fail);
-      return reply.send(response);
-    }
-    const masked = new SecretMask(secrets);
-    pipeline(response, masked, (error) => {
-      // A client that went away ends the pipeline too; that is not an upstream failure.
-      if (error && reply.raw.writable) fail(error);
-    });
-    reply.send(masked);
-  });
+  let exchange: Exchange | null = null;
+  try {
+    exchange = new Exchange(
+      upstreamTarget,
+      {
+        method: request.method,
+        path: target.path,
+        headers: requestHeaders(request.headers, provider),
+        body: !hasBody ? 'none' : declared === undefined ? 'chunked' : 'length',
+        connectTimeoutMs: provider.connectTimeoutMs,
+        idleTimeoutMs: provider.timeoutMs
+      },
+      {
+        onHead(status, headers) {
+          if (failed || res.destroyed) return;
+          headSent = true;
+          const encoding = headers['content-encoding'];
+          // Compressed bodies cannot be searched without decompressing them; they pass as they are.
+          if (masking && (encoding === undefined || encoding === 'identity')) scanner = new SecretScanner(secrets);
+          // The reply is written here, chunk by chunk, so each buffer is known to be free again.
+          reply.hijack();
+          res.writeHead(status, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...responseHeaders(headers, secrets) });
+        },
+        onBody(view) {
+          if (failed || res.destroyed) return true;
+          const chunk = pool.take();
+          let length = scanner ? scanner.restore(chunk) : 0;
+          length += view.copy(chunk, length);
+          if (scanner) length = scanner.mask(chunk, length);
+          if (length === 0) {
+            pool.give(chunk);
+            return true;
+          }
+          const more = res.write(chunk.subarray(0, length), () => pool.give(chunk));
+          if (!more) res.once('drain', () => exchange?.resume());
+          return more;
+        },
+        onEnd() {
+          if (failed) return;
+          if (scanner) res.end(scanner.flush());
+          else res.end();
+        },
+        onError: fail
+      }
+    );
+  } catch (error) {
+    // A header the config made unsendable (a line break in a key): the provider is misconfigured.
+    return fail(error as Error);
+  }
+  const started = exchange;
 
   // The client leaving (tab closed, request aborted) ends the upstream work at once.
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) upstream.destroy();
+  res.on('close', () => {
+    if (!res.writableFinished) started.abort();
   });
 
+  if (!hasBody) return started.end();
   const body = request.raw;
-  const hasBody = request.headers['transfer-encoding'] !== undefined || (request.headers['content-length'] ?? '0') !== '0';
-  if (!hasBody) {
-    upstream.end();
-    return;
-  }
-  if (request.headers['content-length'] === undefined) {
+  let received = 0;
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
     // Chunked: count as it streams, since no length was promised up front.
-    let received = 0;
-    body.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > limit) {
-        body.unpipe(upstream);
-        fail(new BodyTooLarge());
-      }
-    });
-  }
+    if (declared === undefined && received > limit) {
+      body.off('data', onData);
+      return fail(new BodyTooLarge());
+    }
+    if (!started.write(chunk)) {
+      body.pause();
+      started.onDrain(() => body.resume());
+    }
+  };
+  body.on('data', onData);
+  body.on('end', () => started.end());
   body.on('error', fail);
-  body.pipe(upstream);
 }
 
 interface Params {
@@ -241,7 +280,8 @@ const UpstreamSchema = {
 export const upstreamRoutes: FastifyPluginAsync = async (app) => {
   const limit = app.config.limits.requestBytes;
   const secrets = app.vault.secrets;
-  const masking = new SecretMask(secrets).active;
+  const masking = new SecretScanner(secrets).active;
+  const chunks = new ChunkPool(READ_BUFFER_BYTES + new SecretScanner(secrets).maxHeld);
   const baseUrls = new Map(app.config.providers.map((provider) => [provider.id, new URL(provider.baseUrl)]));
 
   // Bodies are not parsed here: the handler pipes the raw request stream upstream.
@@ -270,7 +310,7 @@ export const upstreamRoutes: FastifyPluginAsync = async (app) => {
         return failureReply(error as Error, target, reply);
       }
     }
-    forward(request, reply, target, limit, secrets, masking);
+    forward(request, reply, target, limit, secrets, chunks, masking);
     return reply;
   });
 };
