@@ -1,8 +1,9 @@
 // The relay as a proxy: requests/s and p99 to the test upstream directly, through the relay (with
 // a session, as the app calls it) and through nginx `proxy_pass` when nginx is installed (the
-// reference); the relay's memory while a slow client takes a 30 MB response; 500 live log streams
-// held for 10 s with every heartbeat delivered. Everything runs on 127.0.0.1, each server in its
-// own process, the load generator in this one.
+// reference); the relay's memory while a slow client takes a 30 MB response (worst of 3 reads,
+// the process's first included); 500 live log streams held for 10 s with every heartbeat
+// delivered. Everything runs on 127.0.0.1, each server in its own process, the load generator in
+// this one.
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ const BIG_BYTES = 30 * 1024 * 1024;
 const STREAMS = 500;
 const HOLD_MS = 10_000;
 const HEARTBEAT_MS = 1000;
+/** Slow-client reads of the 30 MB body; the figures are the worst of them (GC timing varies run to run). */
+const MEMORY_RUNS = 3;
 
 interface Child {
   url: string;
@@ -131,9 +134,12 @@ async function startBigUpstream(): Promise<{ url: string; server: Server }> {
 
 /**
  * Reads 30 MB through the relay like a phone on a slow link: 1 MB, a 2 s stall, then 256 KB every
- * 40 ms (about 6 MB/s), sampling the relay's RSS throughout. Returns the peak growth over the
- * relay's RSS just before the request, during the stall and over the whole read. (How far the
- * upstream runs ahead says nothing here: loopback socket buffers may grow to 32 MB by themselves.)
+ * 40 ms (about 6 MB/s), sampling the relay's VmRSS every 20 ms and at the end. Returns the peak
+ * growth over the relay's RSS just before the request, during the stall and over the whole read.
+ * Garbage not yet collected counts (it is resident): that is what a relay built on node:http's
+ * client showed here, 20-33 MB of young buffers per 30 MB read, collected only at V8's 32 MB
+ * external-memory mark. (How far the upstream runs ahead says nothing here: loopback socket
+ * buffers may grow to 32 MB by themselves, in the kernel, not in the relay.)
  */
 async function slowClientGrowth(relay: RunningRelay, headers: Record<string, string>) {
   const pid = relay.process.pid!;
@@ -248,10 +254,15 @@ export async function run(): Promise<BenchRow[]> {
         `p99 ms: direct ${direct.latency.p99}, relay ${relayed.latency.p99}, nginx ${viaNginx ? viaNginx.latency.p99 : '-'}`
     );
 
-    // V8 grows its young generation on the first big transfer of a process, once; the second
-    // read shows what a relay that has served images before holds. Both are reported.
-    const firstMemory = await slowClientGrowth(relay, session);
-    const memory = await slowClientGrowth(relay, session);
+    // Several reads, the first of the process included; the worst of each figure is reported.
+    const memoryRuns = [];
+    for (let run = 0; run < MEMORY_RUNS; run++) memoryRuns.push(await slowClientGrowth(relay, session));
+    const memory = {
+      stall: Math.max(...memoryRuns.map((run) => run.stall)),
+      whole: Math.max(...memoryRuns.map((run) => run.whole)),
+      complete: memoryRuns.every((run) => run.bytes === BIG_BYTES)
+    };
+    console.log(`  RSS growth per read, MB (stalled / whole): ${memoryRuns.map((run) => `${(run.stall / 2 ** 20).toFixed(2)} / ${(run.whole / 2 ** 20).toFixed(2)}`).join(', ')}`);
     const streams = await holdStreams(relay.url, session);
 
     const rows: BenchRow[] = [
@@ -275,10 +286,9 @@ export async function run(): Promise<BenchRow[]> {
       rows.push({ figure: 'through nginx (reference)', value: 0, unit: '', target: 'nginx not installed', ok: true });
     }
     rows.push(
-      { figure: 'first 30 MB of the process, RSS growth, whole read', value: firstMemory.whole / 1024 / 1024, unit: 'MB', target: 'reference (V8 heap growth)', ok: firstMemory.bytes === BIG_BYTES },
       // What the relay holds for a stalled client: a buffering relay would hold most of the 30 MB.
-      { figure: 'relay RSS growth, 30 MB, client stalled', value: memory.stall / 1024 / 1024, unit: 'MB', target: '< 10 MB', ok: memory.stall < 10 * 1024 * 1024 },
-      { figure: 'relay RSS growth, 30 MB to a slow client, whole read', value: memory.whole / 1024 / 1024, unit: 'MB', target: '< 10 MB', ok: memory.whole < 10 * 1024 * 1024 && memory.bytes === BIG_BYTES },
+      { figure: `relay RSS growth, 30 MB, client stalled (worst of ${MEMORY_RUNS})`, value: memory.stall / 1024 / 1024, unit: 'MB', target: '< 10 MB', ok: memory.stall < 10 * 1024 * 1024 },
+      { figure: `relay RSS growth, 30 MB to a slow client, whole read (worst of ${MEMORY_RUNS})`, value: memory.whole / 1024 / 1024, unit: 'MB', target: '< 10 MB', ok: memory.whole < 10 * 1024 * 1024 && memory.complete },
       { figure: `${STREAMS} log streams held ${HOLD_MS / 1000} s, heartbeats delivered`, value: streams.delivered, unit: `of ${streams.delivered + streams.missing}`, target: 'all, none refused', ok: streams.missing === 0 && streams.failed === 0 && streams.ticks >= HOLD_MS / HEARTBEAT_MS - 2 },
       { figure: `${STREAMS} log streams, p99 heartbeat lag`, value: streams.p99Lag, unit: 'ms', target: '< 100 ms', ok: streams.p99Lag < 100 }
     );
