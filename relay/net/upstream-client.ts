@@ -160,6 +160,7 @@ function headerLine(name: string, value: string): string {
 }
 
 function requestHead(target: UpstreamTarget, options: ExchangeOptions): string {
+  if (!tokenPattern.test(options.method) || /[\x00-\x20\x7f]/.test(options.path)) throw new UpstreamProtocolError('unsendable request line');
   let head = `${options.method} ${options.path} HTTP/1.1\r\nhost: ${target.host}\r\n`;
   for (const name in options.headers) {
     const value = options.headers[name];

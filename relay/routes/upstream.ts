@@ -132,7 +132,7 @@ class ChunkPool {
 
   /** Only once nothing reads the buffer any more (its write has completed). */
   give(buffer: Buffer): void {
-    if (this.#free.length < 256) this.#free.push(buffer);
+    if (this.#free.length < 64) this.#free.push(buffer);
   }
 }
 
@@ -171,6 +171,7 @@ function forward(request: FastifyRequest, reply: FastifyReply, target: Target, l
   };
   let headSent = false;
   let failed = false;
+  let waitingForDrain = false;
   let scanner: SecretScanner | null = null;
 
   const fail = (error: Error) => {
@@ -221,7 +222,13 @@ function forward(request: FastifyRequest, reply: FastifyReply, target: Target, l
             return true;
           }
           const more = res.write(chunk.subarray(0, length), () => pool.give(chunk));
-          if (!more) res.once('drain', () => exchange?.resume());
+          if (!more && !waitingForDrain) {
+            waitingForDrain = true;
+            res.once('drain', () => {
+              waitingForDrain = false;
+              exchange?.resume();
+            });
+          }
           return more;
         },
         onEnd() {
