@@ -52,6 +52,10 @@ describe('the upstream proxy with the test upstream', () => {
     expect(seen.path).toBe('/v1/images/generations');
     expect(seen.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
     expect(JSON.stringify(seen.headers)).not.toMatch(/sk-client-key|client-x|client-goog|atelier_session/);
+    // The proxy writes its reply itself; the request is still logged once it is finished.
+    await sleep(20);
+    const logged = sut.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request' && entry.url === '/api/upstream/openai/images/generations');
+    expect(logged).toEqual([expect.objectContaining({ method: 'POST', status: 200 })]);
   });
 
   it('sends a Gemini key as x-goog-api-key and drops a key the client put in the query', async () => {
