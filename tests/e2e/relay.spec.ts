@@ -114,6 +114,9 @@ function recordResponses(context: BrowserContext): Promise<string>[] {
 }
 
 test('logs in to the relay, generates through its provider, and no key reaches the browser', async ({ browser, upstream }) => {
+  // Starts two processes of its own (hash-password, then the relay, each compiling TypeScript
+  // at start) before a whole generation: on a busy 2-core machine that passes 30 s.
+  test.slow();
   upstream.reset();
   const relay = await startRelay(upstream.url);
   const context = await browser.newContext({ baseURL: relay.url });
@@ -176,6 +179,7 @@ test('logs in to the relay, generates through its provider, and no key reaches t
 });
 
 test('uses a relay on another site added in Settings: bearer session over CORS, image in the gallery, no key in the browser', async ({ browser, baseURL, upstream }) => {
+  test.slow();
   upstream.reset();
   // The app comes from the test run's own server (a relay with no password and no providers) on
   // 127.0.0.1; the relay with the keys answers on localhost: another site, so its SameSite=Strict
