@@ -25,7 +25,7 @@ const upstreamDown: TaskError = { kind: 'upstream', message: 'down', retryable: 
 async function oneImage(taskId: string) {
   return prepareImageSet({
     prompt: 'a quiet harbour',
-    params: {},
+    params: { model: 'gpt-image-1' },
     providerId: 'p1',
     providerLabel: 'Provider one',
     dialect: 'openai-images',
