@@ -82,7 +82,9 @@ async function throughput(): Promise<number> {
   const db = new AtelierDatabase(name);
   const network = new NetworkState(false);
   const listener = broadcastChannel(name);
-  const engine = new Engine({ db, images: headerOnly, lock: soleLeader(), channel: broadcastChannel(name), network, limits: { globalConcurrency: CONCURRENCY } });
+  // Closed at the end: an open BroadcastChannel keeps Node (and `npm run bench`) from exiting.
+  const channel = broadcastChannel(name);
+  const engine = new Engine({ db, images: headerOnly, lock: soleLeader(), channel, network, limits: { globalConcurrency: CONCURRENCY } });
   try {
     const providerId = newId();
     await db.providers.add({
@@ -124,6 +126,7 @@ async function throughput(): Promise<number> {
   } finally {
     listener.close();
     await engine.close();
+    channel.close();
     db.close();
     await db.delete();
     await upstream.close();

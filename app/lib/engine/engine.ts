@@ -66,6 +66,9 @@ class EngineFailure extends Error {
  */
 const STAGE_WRITE_DELAY_MS = 50;
 
+/** How long log entries gather before they are written together: one transaction per burst, not per line or per task. */
+const LOG_FLUSH_DELAY_MS = 200;
+
 interface Running {
   controller: AbortController;
   providerId: string;
@@ -114,6 +117,7 @@ export class Engine {
   #unsubscribe: (() => void)[] = [];
   #logBuffer: LogRecord[] = [];
   #logFlush: Promise<void> = Promise.resolve();
+  #logTimer: ReturnType<typeof setTimeout> | undefined;
   #started = false;
 
   constructor(deps: EngineDeps) {
@@ -572,11 +576,11 @@ export class Engine {
     const entry: LogRecord = { time: Date.now(), level, taskId, message };
     if (detail !== undefined) entry.detail = detail;
     this.#logBuffer.push(entry);
-    // Entries are written in batches: one transaction per burst, not per line.
-    if (this.#logBuffer.length === 1) queueMicrotask(() => void this.#flushLogs());
+    if (this.#logBuffer.length === 1) this.#logTimer = setTimeout(() => void this.#flushLogs(), LOG_FLUSH_DELAY_MS);
   }
 
   #flushLogs(): Promise<void> {
+    clearTimeout(this.#logTimer);
     const batch = this.#logBuffer.splice(0);
     if (batch.length > 0) {
       this.#logFlush = this.#logFlush.then(() => this.#logs.append(batch)).catch(() => undefined /* logging never fails a task */);
