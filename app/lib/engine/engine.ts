@@ -341,6 +341,7 @@ export class Engine {
         picked.push(task);
         free--;
       }
+      clearTimeout(this.#wakeTimer);
       if (nextWake < Infinity) this.#wakeTimer = setTimeout(() => this.#pump(), Math.max(0, nextWake - Date.now()));
       if (picked.length === 0) return;
       const providerIds = [...new Set(picked.map((task) => task.providerId))];
