@@ -43,8 +43,13 @@ function taskRow(prompt: string) {
 
 async function openTasks(page: Page): Promise<void> {
   await page.goto('/tasks');
-  // The engine has started (and opened the database) once it tells which tab runs it.
-  await expect(page.getByRole('status').filter({ hasText: /runs the engine/ })).toBeVisible();
+  // The task center has opened the database once it shows its list (or that there is none). Its
+  // engine waits for work: an empty queue downloads no engine.
+  await expect(page.getByText('No tasks yet').or(page.getByRole('list', { name: 'Tasks, newest first' }))).toBeVisible();
+}
+
+function engineStatus(page: Page) {
+  return page.getByRole('status').filter({ hasText: /engine/ });
 }
 
 async function queue(page: Page, prompts: string[]): Promise<string[]> {
@@ -65,27 +70,38 @@ async function setup(context: BrowserContext, upstreamUrl: string, concurrency =
   return page;
 }
 
-test('two tabs run one engine between them, and the other takes over when the leader closes', async ({ context, upstream }) => {
+test('an empty task center starts no engine; with work, two tabs run one engine between them, and the other takes over when the leader closes', async ({ context, upstream }) => {
   const first = await setup(context, upstream.url);
   const second = await context.newPage();
+  const engineScripts: string[] = [];
+  second.on('request', (request) => {
+    if (/engine/.test(request.url())) engineScripts.push(request.url());
+  });
   await openTasks(second);
-  const statuses = [first, second].map((page) => page.getByRole('status').filter({ hasText: /runs the engine/ }));
-  await expect(statuses[0]!).toHaveText('This tab runs the engine');
-  await expect(statuses[1]!).toHaveText('Another tab runs the engine');
+  await expect(engineStatus(second)).toHaveText('The engine starts when there is work');
+  expect(engineScripts).toEqual([]);
 
   // Generation POSTs only: Chromium's CORS preflights (OPTIONS) are recorded too.
   const posts = () => upstream.requests.filter((request) => request.method === 'POST').length;
   const before = posts();
   const prompts = ['tab one [latency:300]', 'tab two [latency:300]', 'tab three [latency:300]'];
   await queue(second, prompts);
-  for (const prompt of prompts) await expect(task(second, prompt).getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
+  // Work wakes both tabs' engines; one of them leads.
+  const leaderText = 'This tab runs the engine';
+  await expect(engineStatus(first)).toHaveText(/(This|Another) tab runs the engine/);
+  await expect(engineStatus(second)).toHaveText(/(This|Another) tab runs the engine/);
+  const [leader, follower] = (await engineStatus(first).textContent()) === leaderText ? [first, second] : [second, first];
+  await expect(engineStatus(follower)).toHaveText('Another tab runs the engine');
+  // Only now did the second tab download its engine worker.
+  expect(engineScripts.length).toBeGreaterThan(0);
+  for (const prompt of prompts) await expect(task(follower, prompt).getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
   // Each task ran exactly once: one engine, not two.
   expect(posts() - before).toBe(prompts.length);
 
-  await first.close();
-  await expect(statuses[1]!).toHaveText('This tab runs the engine');
-  await queue(second, ['after handover']);
-  await expect(task(second, 'after handover').getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await leader.close();
+  await expect(engineStatus(follower)).toHaveText(leaderText);
+  await queue(follower, ['after handover']);
+  await expect(task(follower, 'after handover').getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
 });
 
 test('reloading mid-task leaves an interrupted task that Retry completes', async ({ context, upstream }) => {

@@ -54,6 +54,29 @@ function closeStage(task: TaskRecord, now: number): Partial<Record<TaskStage, nu
   return { ...task.timings, [task.stage]: (task.timings[task.stage] ?? 0) + spent };
 }
 
+/** One move of a running task to its next stage, as the engine saw it happen. */
+export interface StageChange {
+  stage: TaskStage;
+  at: number;
+  summary?: RequestSummary;
+}
+
+/** The task after the given stage moves, in order: each closes the stage before it (timings kept). */
+function applyStages(task: TaskRecord, changes: readonly StageChange[]): TaskRecord {
+  let next = task;
+  for (const change of changes) {
+    next = {
+      ...next,
+      timings: closeStage(next, change.at),
+      stage: change.stage,
+      stageStartedAt: change.at,
+      updatedAt: change.at,
+      ...(change.summary ? { requestSummary: change.summary } : {})
+    };
+  }
+  return next;
+}
+
 /** Queue order: higher priority first, then first in, first out. */
 export function queueOrder(a: TaskRecord, b: TaskRecord): number {
   return b.priority - a.priority || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -145,35 +168,46 @@ export class TasksRepo {
 
   /** queued -> running, atomically; null when someone else changed it first (a cancel). */
   async claim(id: string, now = Date.now()): Promise<TaskRecord | null> {
+    return (await this.claimMany([id], now))[0] ?? null;
+  }
+
+  /**
+   * Claims several queued tasks in one transaction (a scheduler filling several free slots at once);
+   * returns those that were still queued, in the order asked.
+   */
+  async claimMany(ids: readonly string[], now = Date.now()): Promise<TaskRecord[]> {
+    if (ids.length === 0) return [];
     return this.#db.transaction('rw', this.#db.tasks, async () => {
-      const task = await this.#db.tasks.get(id);
-      if (!task || task.status !== 'queued') return null;
-      const next: TaskRecord = {
-        ...task,
-        status: 'running',
-        stage: 'sending',
-        stageStartedAt: now,
-        attempts: task.attempts + 1,
-        notBefore: 0,
-        waitingFor: null,
-        startedAt: task.startedAt ?? now,
-        finishedAt: null,
-        updatedAt: now
-      };
-      await this.#db.tasks.put(next);
-      return next;
+      const rows = await this.#db.tasks.bulkGet([...ids]);
+      const claimed = rows
+        .filter((task): task is TaskRecord => task?.status === 'queued')
+        .map(
+          (task): TaskRecord => ({
+            ...task,
+            status: 'running',
+            stage: 'sending',
+            stageStartedAt: now,
+            attempts: task.attempts + 1,
+            notBefore: 0,
+            waitingFor: null,
+            startedAt: task.startedAt ?? now,
+            finishedAt: null,
+            updatedAt: now
+          })
+        );
+      if (claimed.length > 0) await this.#db.tasks.bulkPut(claimed);
+      return claimed;
     });
   }
 
   /** Moves a running task to its next stage; false when it is no longer running. */
   async setStage(id: string, stage: TaskStage, now = Date.now(), summary?: RequestSummary): Promise<boolean> {
-    return this.#update(id, ['running'], (task) => ({
-      timings: closeStage(task, now),
-      stage,
-      stageStartedAt: now,
-      updatedAt: now,
-      ...(summary ? { requestSummary: summary } : {})
-    }));
+    return this.setStages(id, [summary ? { stage, at: now, summary } : { stage, at: now }]);
+  }
+
+  /** Several stage moves of a running task in one write (the engine coalesces them); false when it is no longer running. */
+  async setStages(id: string, changes: readonly StageChange[]): Promise<boolean> {
+    return this.#update(id, ['running'], (task) => applyStages(task, changes));
   }
 
   /** A running task goes back to the queue to wait (backoff, offline). */
@@ -207,13 +241,15 @@ export class TasksRepo {
   /**
    * Images, their bytes, thumbnails and the task's success in one transaction: a crash or a
    * storage error (QuotaExceededError) leaves all of it or none. False when the task was
-   * canceled meanwhile (then nothing is written).
+   * canceled meanwhile (then nothing is written). Stage moves not yet written (processing,
+   * saving) are applied first, so their timings land in the same write.
    */
-  async commitResults(id: string, results: PreparedImageSet, now = Date.now()): Promise<boolean> {
+  async commitResults(id: string, results: PreparedImageSet, now = Date.now(), stages: readonly StageChange[] = []): Promise<boolean> {
     const db = this.#db;
     return db.transaction('rw', ['tasks', ...IMAGE_SET_TABLES], async () => {
-      const task = await db.tasks.get(id);
-      if (!task || task.status !== 'running') return false;
+      const stored = await db.tasks.get(id);
+      if (!stored || stored.status !== 'running') return false;
+      const task = applyStages(stored, stages);
       await putImageSet(db, results);
       await db.tasks.put({
         ...task,

@@ -12,10 +12,11 @@
 
 import * as Comlink from 'comlink';
 import type { EngineWorkerApi } from './engine.worker';
-import { ENGINE_CHANNEL, type EngineMessage, type SubmitInput, type TaskProgress } from './types';
+import type { SubmitInput } from './types';
 
 export type { SubmitInput, TaskProgress } from './types';
 export { PRIORITY } from './types';
+export { onProgress } from './progress';
 
 let worker: Worker | undefined;
 let remote: Comlink.Remote<EngineWorkerApi> | undefined;
@@ -78,13 +79,4 @@ export function retryFailed(): Promise<number> {
 
 export function watchLeadership(listener: (leading: boolean) => void): void {
   void engine().watchLeadership(Comlink.proxy(listener));
-}
-
-/** Live progress of every task, from whichever tab leads. Returns the unsubscribe. */
-export function onProgress(listener: (progress: TaskProgress) => void): () => void {
-  const channel = new BroadcastChannel(ENGINE_CHANNEL);
-  channel.onmessage = (event: MessageEvent<EngineMessage>) => {
-    if (event.data.type === 'progress') listener(event.data.progress);
-  };
-  return () => channel.close();
 }

@@ -9,7 +9,7 @@ import { newId } from '$lib/db/ids';
 import { prepareImageSet, sha256Hex, type ImageInput, type PreparedImageSet } from '$lib/db/images.repo';
 import { LogsRepo } from '$lib/db/logs.repo';
 import type { LogLevel, LogRecord, RequestSummary, TaskError, TaskRecord, TaskStage } from '$lib/db/records';
-import { TasksRepo } from '$lib/db/tasks.repo';
+import { TasksRepo, type StageChange } from '$lib/db/tasks.repo';
 import { adapterFor, resolveProvider, type ResolvedProvider } from './providers';
 import { backoffMs, shouldRetry } from './retry';
 import { rawOf, runAttempt } from './runner';
@@ -59,6 +59,16 @@ class EngineFailure extends Error {
   }
 }
 
+/**
+ * How long a stage move may wait to be written: moves within this window share one write, and
+ * short stages at the end of an attempt (processing, saving) ride on the results' own write. Other
+ * tabs hear every move at once over the channel; this only delays what a reload would show.
+ */
+const STAGE_WRITE_DELAY_MS = 50;
+
+/** How long log entries gather before they are written together: one transaction per burst, not per line or per task. */
+const LOG_FLUSH_DELAY_MS = 200;
+
 interface Running {
   controller: AbortController;
   providerId: string;
@@ -66,6 +76,9 @@ interface Running {
   onNetwork: boolean;
   /** Stage writes of this attempt, chained so they land in order and before its final write. */
   writes: Promise<unknown>;
+  /** Stage moves not written yet: they go out together in the next write (or with the results). */
+  stages: StageChange[];
+  stageTimer: ReturnType<typeof setTimeout> | undefined;
   done: Promise<void>;
 }
 
@@ -87,10 +100,24 @@ export class Engine {
   #leadLoop: Promise<void> | null = null;
   #pumping = false;
   #pumpAgain = false;
+  /**
+   * The queued tasks in scheduling order as last read, minus those claimed since: a freed slot
+   * takes the next one from here and claims it, without reading the whole queue again. Null when
+   * the queue changed in ways only a read shows (new, requeued or retried work); `#backlogEpoch`
+   * counts those changes so a read that raced one is not kept.
+   */
+  #backlog: TaskRecord[] | null = null;
+  #backlogEpoch = 0;
+  /**
+   * Providers as last read: picking uses their limits at once, while the picked tasks' providers
+   * are read again alongside the claim, so an attempt always runs with the current key and URL.
+   */
+  readonly #providers = new Map<string, ResolvedProvider | null>();
   #wakeTimer: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: (() => void)[] = [];
   #logBuffer: LogRecord[] = [];
   #logFlush: Promise<void> = Promise.resolve();
+  #logTimer: ReturnType<typeof setTimeout> | undefined;
   #started = false;
 
   constructor(deps: EngineDeps) {
@@ -108,12 +135,18 @@ export class Engine {
     this.#started = true;
     this.#unsubscribe.push(
       this.#deps.channel.subscribe((message) => {
-        if (message.type === 'wake') this.#pump();
+        if (message.type === 'wake') {
+          this.#forgetBacklog();
+          this.#pump();
+        }
         else if (message.type === 'abort') this.#abortLocal(message.ids, 'canceled');
       }),
       this.#deps.network.subscribe((online) => {
         this.#log(online ? 'info' : 'warn', null, online ? 'Back online: resuming the queue' : 'Offline: tasks wait for the network');
-        if (online) this.#pump();
+        if (online) {
+          this.#forgetBacklog();
+          this.#pump();
+        }
       })
     );
     this.#deps.lock.request((signal) => {
@@ -217,6 +250,7 @@ export class Engine {
     try {
       const orphans = await this.#tasks.interruptRunning();
       for (const id of orphans) this.#log('warn', id, 'Interrupted: the tab running it closed before it finished');
+      this.#forgetBacklog();
       this.#log('info', null, 'This tab now runs the engine');
       this.#deps.channel.post({ type: 'leader', engineId: this.id });
       this.#emitLeadership();
@@ -237,6 +271,7 @@ export class Engine {
   }
 
   #wake(): void {
+    this.#forgetBacklog();
     this.#pump();
     this.#deps.channel.post({ type: 'wake' });
   }
@@ -260,36 +295,71 @@ export class Engine {
       });
   }
 
+  #forgetBacklog(): void {
+    this.#backlog = null;
+    this.#backlogEpoch++;
+  }
+
+  /** The queue in scheduling order: the kept backlog, or a fresh read (kept unless the queue changed meanwhile). */
+  async #queued(): Promise<TaskRecord[]> {
+    if (this.#backlog) return this.#backlog;
+    const epoch = this.#backlogEpoch;
+    const queued = await this.#tasks.queued();
+    if (epoch === this.#backlogEpoch) this.#backlog = queued;
+    return queued;
+  }
+
+  /** Picks what the free slots allow from the queue, claims it in one transaction and starts it, until nothing more fits. */
   async #fill(): Promise<void> {
     clearTimeout(this.#wakeTimer);
-    // Offline, nothing starts: tasks wait instead of failing, and the `online` event pumps again.
-    if (!this.#deps.network.online) return;
-    if (this.#inFlight() >= this.limits.globalConcurrency) return;
-    const now = Date.now();
-    const queued = await this.#tasks.queued();
-    const providers = new Map<string, ResolvedProvider | null>();
-    const perProvider = new Map<string, number>();
-    for (const entry of this.#running.values()) {
-      if (entry.onNetwork) perProvider.set(entry.providerId, (perProvider.get(entry.providerId) ?? 0) + 1);
-    }
-    let nextWake = Infinity;
-    for (const task of queued) {
-      if (!this.#leading || this.#inFlight() >= this.limits.globalConcurrency) break;
-      if (this.#running.has(task.id)) continue;
-      if (task.notBefore > now) {
-        nextWake = Math.min(nextWake, task.notBefore);
-        continue;
+    const providers = this.#providers;
+    for (;;) {
+      // Offline, nothing starts: tasks wait instead of failing, and the `online` event pumps again.
+      if (!this.#leading || !this.#deps.network.online) return;
+      let free = this.limits.globalConcurrency - this.#inFlight();
+      if (free <= 0) return;
+      const queued = await this.#queued();
+      const now = Date.now();
+      const perProvider = new Map<string, number>();
+      for (const entry of this.#running.values()) {
+        if (entry.onNetwork) perProvider.set(entry.providerId, (perProvider.get(entry.providerId) ?? 0) + 1);
       }
-      if (!providers.has(task.providerId)) providers.set(task.providerId, await resolveProvider(this.#db, task.providerId));
-      const provider = providers.get(task.providerId) ?? null;
-      const inFlight = perProvider.get(task.providerId) ?? 0;
-      if (provider && inFlight >= provider.concurrency) continue;
-      const claimed = await this.#tasks.claim(task.id);
-      if (!claimed) continue;
-      perProvider.set(task.providerId, inFlight + 1);
-      this.#startAttempt(claimed, provider);
+      const picked: TaskRecord[] = [];
+      let nextWake = Infinity;
+      for (const task of queued) {
+        if (free === 0) break;
+        if (this.#running.has(task.id)) continue;
+        if (task.notBefore > now) {
+          nextWake = Math.min(nextWake, task.notBefore);
+          continue;
+        }
+        if (!providers.has(task.providerId)) providers.set(task.providerId, await resolveProvider(this.#db, task.providerId));
+        const provider = providers.get(task.providerId) ?? null;
+        const inFlight = perProvider.get(task.providerId) ?? 0;
+        if (provider && inFlight >= provider.concurrency) continue;
+        perProvider.set(task.providerId, inFlight + 1);
+        picked.push(task);
+        free--;
+      }
+      clearTimeout(this.#wakeTimer);
+      if (nextWake < Infinity) this.#wakeTimer = setTimeout(() => this.#pump(), Math.max(0, nextWake - Date.now()));
+      if (picked.length === 0) return;
+      const providerIds = [...new Set(picked.map((task) => task.providerId))];
+      const [claimed, fresh] = await Promise.all([
+        this.#tasks.claimMany(picked.map((task) => task.id)),
+        Promise.all(providerIds.map((id) => resolveProvider(this.#db, id)))
+      ]);
+      providerIds.forEach((id, i) => providers.set(id, fresh[i] ?? null));
+      // Claimed or not (canceled meanwhile), picked tasks are no longer waiting.
+      const gone = new Set(picked.map((task) => task.id));
+      if (this.#backlog) this.#backlog = this.#backlog.filter((task) => !gone.has(task.id));
+      if (!this.#leading) {
+        // Lost the lead while claiming: the next leader marks these interrupted.
+        return;
+      }
+      for (const task of claimed) this.#startAttempt(task, providers.get(task.providerId) ?? null);
+      if (claimed.length === picked.length) return;
     }
-    if (nextWake < Infinity && this.#leading) this.#wakeTimer = setTimeout(() => this.#pump(), Math.max(0, nextWake - Date.now()));
   }
 
   #startAttempt(task: TaskRecord, provider: ResolvedProvider | null): void {
@@ -301,6 +371,7 @@ export class Engine {
         : undefined;
     const done = this.#attempt(task, provider, controller).finally(() => {
       clearTimeout(timer);
+      clearTimeout(this.#running.get(task.id)?.stageTimer);
       const waiting = this.#waiting.has(task.id);
       this.#waiting.delete(task.id);
       if (!waiting) this.#progress({ taskId: task.id, ended: true });
@@ -308,7 +379,7 @@ export class Engine {
       this.#previewing.delete(task.id);
       this.#pump();
     });
-    this.#running.set(task.id, { controller, providerId: task.providerId, onNetwork: true, writes: Promise.resolve(), done });
+    this.#running.set(task.id, { controller, providerId: task.providerId, onNetwork: true, writes: Promise.resolve(), stages: [], stageTimer: undefined, done });
   }
 
   /** Attempts talking to an upstream right now (decoding and saving do not hold a slot). */
@@ -352,9 +423,10 @@ export class Engine {
       await this.#stage(task.id, 'saving', controller);
       let saved: boolean;
       try {
-        await this.#running.get(task.id)?.writes;
+        // Stage moves still waiting for a write go out with the results, in the same transaction.
+        const stages = await this.#unwrittenStages(task.id);
         controller.signal.throwIfAborted();
-        saved = await this.#tasks.commitResults(task.id, prepared);
+        saved = await this.#tasks.commitResults(task.id, prepared, Date.now(), stages);
       } catch (error) {
         throw storageFailure(error);
       }
@@ -365,19 +437,37 @@ export class Engine {
   }
 
   /**
-   * Announces a stage at once and persists it in the background (writes are chained per attempt,
-   * so they land in order and before the attempt's final write): the pipeline never waits on a
-   * stage write. A task found canceled by the write is aborted.
+   * Announces a stage at once and persists it soon after, in the background: the pipeline never
+   * waits on a stage write. Moves within STAGE_WRITE_DELAY_MS share one write (fewer transactions
+   * on the tasks table, which every slot's claim needs too); writes are chained per attempt so they
+   * land in order and before its final write. A task found canceled by the write is aborted.
    */
   async #stage(id: string, stage: TaskStage, controller: AbortController, summary?: RequestSummary): Promise<void> {
     controller.signal.throwIfAborted();
     this.#progress({ taskId: id, stage });
     const entry = this.#running.get(id);
     if (!entry) return;
-    entry.writes = entry.writes.then(async () => {
-      const moved = await this.#tasks.setStage(id, stage, Date.now(), summary);
-      if (!moved) controller.abort(new TaskAbort('canceled'));
-    });
+    entry.stages.push(summary ? { stage, at: Date.now(), summary } : { stage, at: Date.now() });
+    entry.stageTimer ??= setTimeout(() => {
+      entry.stageTimer = undefined;
+      const changes = entry.stages.splice(0);
+      if (changes.length === 0) return;
+      entry.writes = entry.writes.then(async () => {
+        const moved = await this.#tasks.setStages(id, changes);
+        if (!moved) controller.abort(new TaskAbort('canceled'));
+      });
+    }, STAGE_WRITE_DELAY_MS);
+  }
+
+  /** Stage moves not written yet, taken for the attempt's final write, after the writes under way have landed. */
+  async #unwrittenStages(id: string): Promise<StageChange[]> {
+    const entry = this.#running.get(id);
+    if (!entry) return [];
+    clearTimeout(entry.stageTimer);
+    entry.stageTimer = undefined;
+    const stages = entry.stages.splice(0);
+    await entry.writes.catch(() => undefined);
+    return stages;
   }
 
   /** Decodes, measures and thumbnails each final image (in the worker), then builds its rows. */
@@ -416,7 +506,9 @@ export class Engine {
   }
 
   async #afterFailure(task: TaskRecord, provider: ResolvedProvider | null, error: unknown, signal: AbortSignal): Promise<void> {
-    await this.#running.get(task.id)?.writes.catch(() => undefined);
+    const stages = await this.#unwrittenStages(task.id);
+    // Their timings count; a task no longer running (canceled elsewhere) just refuses the write.
+    if (stages.length > 0) await this.#tasks.setStages(task.id, stages).catch(() => undefined);
     const raw = rawOf(error);
     if (raw) this.#log('debug', task.id, 'Upstream answer of the failed attempt', raw);
     const reason: unknown = signal.aborted ? signal.reason : undefined;
@@ -428,6 +520,7 @@ export class Engine {
     const taskError = toTaskError(reason ?? error, provider?.config.apiKey);
     if (taskError.kind === 'network' && !this.#deps.network.online) {
       await this.#tasks.requeue(task.id, { notBefore: 0, waitingFor: 'network', error: taskError, consumeRetry: false });
+      this.#forgetBacklog();
       this.#log('warn', task.id, 'Offline: waiting for the network');
       this.#waiting.add(task.id);
       this.#progress({ taskId: task.id, waiting: { reason: 'network' } });
@@ -439,6 +532,7 @@ export class Engine {
       const delay = backoffMs(retry, isProviderError(cause) ? cause.retryAfterMs : undefined, this.limits, this.#deps.random);
       const until = Date.now() + delay;
       const requeued = await this.#tasks.requeue(task.id, { notBefore: until, waitingFor: 'retry', error: taskError, consumeRetry: true });
+      this.#forgetBacklog();
       if (requeued) {
         this.#log('warn', task.id, `${taskError.message} (${taskError.kind}); retrying in ${(delay / 1000).toFixed(1)} s, ${task.retriesLeft - 1} retries left after that`);
         this.#waiting.add(task.id);
@@ -483,11 +577,11 @@ export class Engine {
     const entry: LogRecord = { time: Date.now(), level, taskId, message };
     if (detail !== undefined) entry.detail = detail;
     this.#logBuffer.push(entry);
-    // Entries are written in batches: one transaction per burst, not per line.
-    if (this.#logBuffer.length === 1) queueMicrotask(() => void this.#flushLogs());
+    if (this.#logBuffer.length === 1) this.#logTimer = setTimeout(() => void this.#flushLogs(), LOG_FLUSH_DELAY_MS);
   }
 
   #flushLogs(): Promise<void> {
+    clearTimeout(this.#logTimer);
     const batch = this.#logBuffer.splice(0);
     if (batch.length > 0) {
       this.#logFlush = this.#logFlush.then(() => this.#logs.append(batch)).catch(() => undefined /* logging never fails a task */);

@@ -371,6 +371,7 @@ export const en = {
   'tasks.engine.leader': 'This tab runs the engine',
   'tasks.engine.follower': 'Another tab runs the engine',
   'tasks.engine.starting': 'Starting the engine…',
+  'tasks.engine.idle': 'The engine starts when there is work',
   'tasks.engine.offline': 'Offline: tasks wait for the network',
   'tasks.filter.label': 'Status',
   'tasks.filter.all': 'All ({count})',

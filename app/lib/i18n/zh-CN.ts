@@ -369,6 +369,7 @@ export const zhCN: Messages = {
   'tasks.engine.leader': '本标签页正在运行生成引擎',
   'tasks.engine.follower': '另一个标签页正在运行生成引擎',
   'tasks.engine.starting': '正在启动生成引擎…',
+  'tasks.engine.idle': '有任务时才会启动生成引擎',
   'tasks.engine.offline': '已离线：任务将等待网络恢复',
   'tasks.filter.label': '状态',
   'tasks.filter.all': '全部（{count}）',

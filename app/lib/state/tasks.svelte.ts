@@ -1,14 +1,19 @@
 // The task center's state: the live task list (newest first, filtered by status), counts per
 // status, live progress heard from the engine's BroadcastChannel, and the actions.
+//
+// The page renders from IndexedDB alone. The engine bridge (Comlink and this tab's engine worker)
+// is loaded only when something needs it: an action (Retry, Cancel, Retry all failed, Stop all),
+// unfinished work, or an engine at work in another tab (then this tab shows live progress and
+// stands ready to take over). An empty task center never downloads the engine.
 
 import { SvelteMap, createSubscriber } from 'svelte/reactivity';
 import { database, type AtelierDatabase } from '$lib/db/database';
 import { watchTaskLogs } from '$lib/db/logs.repo';
 import type { LogRecord, TaskRecord, TaskStatus } from '$lib/db/records';
 import { watchTaskCounts, watchTasks, type TaskCounts } from '$lib/db/tasks.repo';
-import * as engine from '$lib/engine/bridge';
-import type { TaskProgress } from '$lib/engine/bridge';
-import { Live } from './studio-live.svelte';
+import { onProgress } from '$lib/engine/progress';
+import type { TaskProgress } from '$lib/engine/types';
+import { Live, type Watchable } from './studio-live.svelte';
 
 /** How many recent tasks the center lists (the queue holds at most 500 waiting ones). */
 export const TASK_LIST_LIMIT = 1000;
@@ -27,30 +32,88 @@ export interface LiveProgress {
   waiting?: TaskProgress['waiting'];
 }
 
+/** Whether this tab's engine runs: not loaded (no work seen), loading, leading or following. */
+export type EngineState = 'idle' | 'starting' | 'leader' | 'follower';
+
+type Bridge = typeof import('$lib/engine/bridge');
+
+/**
+ * The task list as plain rows (no deep proxies), where a row whose `updatedAt` did not change
+ * stays the very same object: every task write re-reads the list, and only the rows that changed
+ * then re-render.
+ */
+class TaskList {
+  #rows = $state.raw<TaskRecord[]>([]);
+  #loaded = $state(false);
+  readonly #subscribe: () => void;
+
+  constructor(source: () => Watchable<TaskRecord[]>) {
+    this.#subscribe = createSubscriber(() => {
+      let previous = new Map<string, TaskRecord>();
+      const subscription = source().subscribe({
+        next: (rows) => {
+          const kept = new Map<string, TaskRecord>();
+          this.#rows = rows.map((row) => {
+            const old = previous.get(row.id);
+            const same = old && old.updatedAt === row.updatedAt ? old : row;
+            kept.set(row.id, same);
+            return same;
+          });
+          previous = kept;
+          this.#loaded = true;
+        },
+        // A failed read leaves the last rows in place rather than breaking the page.
+        error: () => (this.#loaded = true)
+      });
+      return () => subscription.unsubscribe();
+    });
+  }
+
+  get rows(): TaskRecord[] {
+    this.#subscribe();
+    return this.#rows;
+  }
+
+  get loaded(): boolean {
+    this.#subscribe();
+    return this.#loaded;
+  }
+}
+
 export class TasksState {
   /** Null shows every status. */
   status = $state<TaskStatus | null>(null);
   readonly #db: AtelierDatabase;
-  readonly #list = $derived(new Live(() => watchTasks(this.#db, { status: this.status, limit: TASK_LIST_LIMIT }), [] as TaskRecord[]));
+  readonly #list = $derived(new TaskList(() => watchTasks(this.#db, { status: this.status, limit: TASK_LIST_LIMIT })));
   readonly #counts: Live<TaskCounts>;
   readonly #progress = new SvelteMap<string, LiveProgress>();
-  readonly #listenProgress: () => void;
-  #leading = $state<boolean | null>(null);
+  readonly #listen: () => void;
+  #bridge: Promise<Bridge> | null = null;
+  #engine = $state<EngineState>('idle');
   #online = $state(true);
-  readonly #listenEngine: () => void;
 
   constructor(db: AtelierDatabase = database()) {
     this.#db = db;
     this.#counts = new Live(() => watchTaskCounts(db), NO_COUNTS);
-    this.#listenProgress = createSubscriber(() => engine.onProgress((progress) => this.#apply(progress)));
-    this.#listenEngine = createSubscriber(() => {
-      // Opening the task center starts this tab's engine, so the tab can take the lead.
-      engine.watchLeadership((leading) => (this.#leading = leading));
+    this.#listen = createSubscriber(() => {
+      // Another tab's engine at work: show its progress live and be ready to take over.
+      const stopProgress = onProgress(
+        (progress) => this.#apply(progress),
+        () => void this.#loadEngine()
+      );
+      // Unfinished work in the queue wants an engine, here or in another tab.
+      const stopWatching = $effect.root(() => {
+        $effect(() => {
+          if (this.unfinished > 0) void this.#loadEngine();
+        });
+      });
       const update = () => (this.#online = navigator.onLine);
       update();
       addEventListener('online', update);
       addEventListener('offline', update);
       return () => {
+        stopProgress();
+        stopWatching();
         removeEventListener('online', update);
         removeEventListener('offline', update);
       };
@@ -58,7 +121,7 @@ export class TasksState {
   }
 
   get tasks(): TaskRecord[] {
-    return this.#list.current;
+    return this.#list.rows;
   }
 
   get loaded(): boolean {
@@ -84,19 +147,19 @@ export class TasksState {
     return this.counts.failed + this.counts.interrupted;
   }
 
-  /** Whether this tab runs the engine; null until the worker has answered. */
-  get leading(): boolean | null {
-    this.#listenEngine();
-    return this.#leading;
+  /** This tab's engine: idle until there is work (nothing downloaded), then leading or following. */
+  get engine(): EngineState {
+    this.#listen();
+    return this.#engine;
   }
 
   get online(): boolean {
-    this.#listenEngine();
+    this.#listen();
     return this.#online;
   }
 
   progressOf(id: string): LiveProgress | undefined {
-    this.#listenProgress();
+    this.#listen();
     return this.#progress.get(id);
   }
 
@@ -105,10 +168,22 @@ export class TasksState {
     return new Live(() => watchTaskLogs(this.#db, id), [] as LogRecord[]);
   }
 
-  retry = (id: string): Promise<boolean> => engine.retry(id);
-  cancel = (id: string): Promise<boolean> => engine.cancel(id);
-  retryFailed = (): Promise<number> => engine.retryFailed();
-  stopAll = (): Promise<number> => engine.stopAll();
+  retry = async (id: string): Promise<boolean> => (await this.#loadEngine()).retry(id);
+  cancel = async (id: string): Promise<boolean> => (await this.#loadEngine()).cancel(id);
+  retryFailed = async (): Promise<number> => (await this.#loadEngine()).retryFailed();
+  stopAll = async (): Promise<number> => (await this.#loadEngine()).stopAll();
+
+  /** The engine bridge, loaded on first need; loading it starts this tab's worker, which joins the leader election. */
+  #loadEngine(): Promise<Bridge> {
+    if (!this.#bridge) {
+      this.#engine = 'starting';
+      this.#bridge = import('$lib/engine/bridge').then((bridge) => {
+        bridge.watchLeadership((leading) => (this.#engine = leading ? 'leader' : 'follower'));
+        return bridge;
+      });
+    }
+    return this.#bridge;
+  }
 
   #apply(progress: TaskProgress): void {
     const previous = this.#progress.get(progress.taskId) ?? {};

@@ -1,0 +1,164 @@
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AtelierDatabase } from './database';
+import { newId } from './ids';
+import { prepareImageSet } from './images.repo';
+import type { TaskError } from './records';
+import { QueueFullError, TasksRepo, queueOrder, type NewTask } from './tasks.repo';
+
+function newTask(overrides: Partial<NewTask> = {}): NewTask {
+  return {
+    request: { prompt: 'a quiet harbour', model: 'gpt-image-1' },
+    providerId: 'p1',
+    providerLabel: 'Provider one',
+    dialect: 'openai-images',
+    sessionId: null,
+    batchId: null,
+    priority: 10,
+    retries: 2,
+    ...overrides
+  };
+}
+
+const upstreamDown: TaskError = { kind: 'upstream', message: 'down', retryable: true };
+
+async function oneImage(taskId: string) {
+  return prepareImageSet({
+    prompt: 'a quiet harbour',
+    params: { model: 'gpt-image-1' },
+    providerId: 'p1',
+    providerLabel: 'Provider one',
+    dialect: 'openai-images',
+    model: 'gpt-image-1',
+    taskId,
+    durationMs: 10,
+    images: [
+      {
+        blob: new Blob([new Uint8Array([1, 2, 3])], { type: 'image/png' }),
+        width: 8,
+        height: 8,
+        thumb: { blob: new Blob([new Uint8Array([4])], { type: 'image/webp' }), width: 8, height: 8 }
+      }
+    ]
+  });
+}
+
+describe('TasksRepo', () => {
+  let db: AtelierDatabase;
+  let sut: TasksRepo;
+  beforeEach(() => {
+    db = new AtelierDatabase(`test-${newId()}`);
+    sut = new TasksRepo(db);
+  });
+  afterEach(async () => {
+    await db.delete();
+  });
+
+  it('adds a queued task with its input images in one go', async () => {
+    const task = await sut.add(newTask({ request: { prompt: 'edit', model: 'm', images: [{ bytes: new Uint8Array([9, 9]), mime: 'image/png' }] } }), 10);
+    expect(task).toMatchObject({ status: 'queued', stage: null, attempts: 0, retriesLeft: 2, resultIds: [] });
+    expect(task.inputIds).toHaveLength(1);
+    expect(await db.blobs.get(task.inputIds[0]!)).toBeDefined();
+    expect((await sut.loadInputs(task)).images[0]?.mime).toBe('image/png');
+  });
+
+  it('refuses a task beyond the bounded queue with a message that says what to do, and stores nothing', async () => {
+    await sut.add(newTask(), 2);
+    await sut.add(newTask(), 2);
+    const refused = sut.add(newTask({ request: { prompt: 'x', model: 'm', images: [{ bytes: new Uint8Array([1]) }] } }), 2);
+    await expect(refused).rejects.toBeInstanceOf(QueueFullError);
+    await expect(refused).rejects.toThrow('The queue is full: 2 tasks are already waiting. Wait for some to finish or cancel queued tasks, then submit again.');
+    expect(await db.tasks.count()).toBe(2);
+    expect(await db.blobs.count()).toBe(0);
+  });
+
+  it('orders the queue by priority first (interactive over batch), then first in, first out', async () => {
+    const batchOld = await sut.add(newTask({ priority: 0 }), 10, 1_000);
+    const batchNew = await sut.add(newTask({ priority: 0 }), 10, 2_000);
+    const interactive = await sut.add(newTask({ priority: 10 }), 10, 3_000);
+    expect((await sut.queued()).map((task) => task.id)).toEqual([interactive.id, batchOld.id, batchNew.id]);
+    expect(queueOrder(interactive, batchOld)).toBeLessThan(0);
+    expect(queueOrder(batchOld, batchNew)).toBeLessThan(0);
+  });
+
+  it('claims queued tasks once: queued -> running with a new attempt, and never a canceled one', async () => {
+    const a = await sut.add(newTask(), 10);
+    const b = await sut.add(newTask(), 10);
+    const c = await sut.add(newTask(), 10);
+    await sut.cancel(b.id);
+
+    const claimed = await sut.claimMany([a.id, b.id, c.id], 5_000);
+    expect(claimed.map((task) => task.id)).toEqual([a.id, c.id]);
+    expect(claimed[0]).toMatchObject({ status: 'running', stage: 'sending', stageStartedAt: 5_000, attempts: 1, startedAt: 5_000 });
+    expect(await sut.claim(a.id)).toBeNull();
+    expect((await db.tasks.get(b.id))?.status).toBe('canceled');
+  });
+
+  it('keeps the time spent in each stage, whether the moves are written one by one or together', async () => {
+    const task = await sut.add(newTask(), 10);
+    await sut.claim(task.id, 1_000);
+    expect(await sut.setStage(task.id, 'waiting', 1_100)).toBe(true);
+    expect(
+      await sut.setStages(task.id, [
+        { stage: 'receiving', at: 1_400 },
+        { stage: 'processing', at: 1_450 }
+      ])
+    ).toBe(true);
+    const saved = await sut.commitResults(task.id, await oneImage(task.id), 1_600, [{ stage: 'saving', at: 1_500 }]);
+    expect(saved).toBe(true);
+    const row = await db.tasks.get(task.id);
+    expect(row?.timings).toEqual({ sending: 100, waiting: 300, receiving: 50, processing: 50, saving: 100 });
+    expect(row).toMatchObject({ status: 'succeeded', stage: null, finishedAt: 1_600 });
+  });
+
+  it('requeues a failed attempt for a retry (costing one) or for the network (costing none)', async () => {
+    const task = await sut.add(newTask(), 10);
+    await sut.claim(task.id);
+    await sut.requeue(task.id, { notBefore: 9_000, waitingFor: 'retry', error: upstreamDown, consumeRetry: true });
+    expect(await db.tasks.get(task.id)).toMatchObject({ status: 'queued', notBefore: 9_000, waitingFor: 'retry', retriesLeft: 1, error: upstreamDown });
+
+    await sut.claim(task.id);
+    await sut.requeue(task.id, { notBefore: 0, waitingFor: 'network', error: upstreamDown, consumeRetry: false });
+    expect(await db.tasks.get(task.id)).toMatchObject({ status: 'queued', waitingFor: 'network', retriesLeft: 1, attempts: 2 });
+  });
+
+  it('ends only running tasks: a cancel from another tab wins over a late failure or a late answer', async () => {
+    const task = await sut.add(newTask(), 10);
+    await sut.claim(task.id);
+    expect(await sut.cancel(task.id)).toBe(true);
+    expect(await sut.finish(task.id, 'failed', upstreamDown)).toBe(false);
+    expect(await sut.commitResults(task.id, await oneImage(task.id))).toBe(false);
+    expect(await db.tasks.get(task.id)).toMatchObject({ status: 'canceled', resultIds: [] });
+    expect(await db.images.count()).toBe(0);
+    expect(await db.blobs.count()).toBe(0);
+    expect(await sut.cancel(task.id)).toBe(false);
+  });
+
+  it('marks what a dead leader left running as interrupted, and retry queues it again keeping its images', async () => {
+    const task = await sut.add(newTask(), 10);
+    await sut.claim(task.id);
+    const first = await oneImage(task.id);
+    await sut.commitResults(task.id, first);
+    expect(await sut.retry(task.id, 2)).toBe(true);
+    await sut.claim(task.id);
+
+    expect(await sut.interruptRunning()).toEqual([task.id]);
+    expect(await db.tasks.get(task.id)).toMatchObject({ status: 'interrupted', error: { kind: 'interrupted' } });
+    expect(await sut.retryFailed(2)).toEqual([task.id]);
+    expect(await db.tasks.get(task.id)).toMatchObject({ status: 'queued', error: null, retriesLeft: 2, resultIds: first.ids });
+  });
+
+  it('the emergency stop cancels everything unfinished and leaves finished work alone', async () => {
+    const done = await sut.add(newTask(), 10);
+    await sut.claim(done.id);
+    await sut.finish(done.id, 'failed', upstreamDown);
+    const running = await sut.add(newTask(), 10);
+    await sut.claim(running.id);
+    const queued = await sut.add(newTask(), 10);
+
+    expect(await sut.hasUnfinished()).toBe(true);
+    expect((await sut.stopAll()).sort()).toEqual([running.id, queued.id].sort());
+    expect(await sut.hasUnfinished()).toBe(false);
+    expect((await db.tasks.get(done.id))?.status).toBe('failed');
+  });
+});
