@@ -2,7 +2,8 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtelierDatabase } from './database';
 import { newId } from './ids';
-import { BackupError, exportBackup, importBackup } from './backup';
+import { BackupError, exportBackup, exportSelection, imageFileName, importBackup } from './backup';
+import { readEntry, readZipDirectory } from '$lib/imaging/zip';
 import { defaultFilter, galleryKeys, saveImageSet, setFavorite, type ImageSetInput } from './images.repo';
 import { moveToTrash } from './trash';
 
@@ -126,5 +127,19 @@ describe('backup', () => {
     await expect(importBackup(sut, new Blob(['hello']))).rejects.toMatchObject({ kind: 'truncated' });
     const { zipBlob } = await import('$lib/imaging/zip');
     await expect(importBackup(sut, await zipBlob([{ name: 'a.txt', data: new Uint8Array(1) }]))).rejects.toMatchObject({ kind: 'not-a-backup' });
+  });
+
+  it('zips a selection: the originals byte for byte, a recipe beside each, and metadata.json', async () => {
+    const keys = await galleryKeys(sut, defaultFilter);
+    const chosen = (await sut.images.bulkGet(keys))[0]!;
+    const progress: number[] = [];
+    const archive = await exportSelection(sut, [chosen.id], (done) => progress.push(done));
+    const directory = await readZipDirectory(archive);
+    const file = imageFileName(chosen);
+    expect(directory.map((entry) => entry.name)).toEqual([`images/${file}`, `images/${file.replace(/\.\w+$/, '')}.recipe.json`, 'metadata.json']);
+    expect([...(await readEntry(archive, directory[0]!))]).toEqual(await bytesOf((await sut.blobs.get(chosen.id))?.blob));
+    const metadata = JSON.parse(new TextDecoder().decode(await readEntry(archive, directory[2]!)));
+    expect(metadata.images).toMatchObject([{ id: chosen.id, file: `images/${file}`, prompt: chosen.prompt }]);
+    expect(progress).toEqual([1]);
   });
 });

@@ -13,10 +13,11 @@
 // SHA-256), then everything is written in one transaction whose Blobs are lazy slices of the
 // file. Images whose content hash is already in the library are skipped (merge, no duplicates).
 
+import { recipeOf, sidecarName, type Recipe } from '$lib/imaging/recipe';
 import { entryBlob, readEntry, readZipDirectory, zipBlob, ZipError, type ZipEntry, type ZipFileEntry } from '$lib/imaging/zip';
 import type { EntityTable, IDType } from 'dexie';
 import type { AtelierDatabase } from './database';
-import { sha256Hex } from './images.repo';
+import { getImages, sha256Hex } from './images.repo';
 import type { ImageRecord, PresetRecord, PromptRecord, ProviderRecord, SessionRecord } from './records';
 import { searchTokens } from './search';
 
@@ -84,6 +85,35 @@ async function* backupEntries(db: AtelierDatabase, onProgress?: BackupProgress):
 /** The whole library as a ZIP Blob (parts referenced, not copied). */
 export function exportBackup(db: AtelierDatabase, onProgress?: BackupProgress): Promise<Blob> {
   return zipBlob(backupEntries(db, onProgress));
+}
+
+const SELECTION_BATCH = 24;
+
+async function* selectionEntries(db: AtelierDatabase, ids: readonly string[], onProgress?: BackupProgress): AsyncGenerator<ZipEntry> {
+  const listed: (Recipe & { id: string; file: string })[] = [];
+  for (let i = 0; i < ids.length; i += SELECTION_BATCH) {
+    const rows = await getImages(db, ids.slice(i, i + SELECTION_BATCH));
+    const blobs = await db.blobs.bulkGet(rows.map((row) => row.id));
+    for (const [k, row] of rows.entries()) {
+      const blob = blobs[k]?.blob;
+      if (!blob) continue;
+      const file = imageFileName(row);
+      const recipe = recipeOf(row);
+      yield { name: `images/${file}`, data: blob, modifiedAt: row.createdAt };
+      yield { name: `images/${sidecarName(file)}`, data: new TextEncoder().encode(JSON.stringify(recipe, null, 2)), modifiedAt: row.createdAt };
+      listed.push({ id: row.id, file: `images/${file}`, ...recipe });
+      onProgress?.(i + k + 1, ids.length);
+    }
+  }
+  yield { name: 'metadata.json', data: new TextEncoder().encode(JSON.stringify({ format: 'atelier-images', images: listed }, null, 2)) };
+}
+
+/**
+ * Chosen images as a ZIP: each original with a recipe sidecar, and metadata.json listing them.
+ * Images are fetched a few at a time and referenced, not copied, so size is no memory problem.
+ */
+export function exportSelection(db: AtelierDatabase, ids: readonly string[], onProgress?: BackupProgress): Promise<Blob> {
+  return zipBlob(selectionEntries(db, ids, onProgress));
 }
 
 export type BackupErrorKind = 'not-a-backup' | 'truncated' | 'corrupt' | 'newer-version';

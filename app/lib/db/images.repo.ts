@@ -199,6 +199,32 @@ export async function galleryOrder(db: AtelierDatabase, filter: Pick<GalleryFilt
   return filter.sort === 'newest' ? keys.reverse() : keys;
 }
 
+export interface FirstScreen {
+  /** The newest main images' ids, newest first: the head of galleryOrder() for the default filter. */
+  ids: string[];
+  rows: ImageRecord[];
+  /** Thumbnail Blobs by id. */
+  thumbs: Map<string, Blob>;
+}
+
+/**
+ * What the gallery's first screen shows, read before the full order: the newest `count` main
+ * images, their rows and thumbnails, in one transaction. Walks the index from its end with a
+ * cursor of `count` steps, so it costs the same with 100 or 100,000 images, while the full order
+ * (every id) is read after it.
+ */
+export async function firstScreen(db: AtelierDatabase, count: number): Promise<FirstScreen> {
+  return db.transaction('r', ['images', 'thumbs'], async () => {
+    const ids = (await db.images.where('[listed+deletedAt+id]').between([1, 0, FIRST_ID], [1, 0, LAST_ID]).reverse().limit(count).primaryKeys()) as string[];
+    const [rows, thumbs] = await Promise.all([db.images.bulkGet(ids), db.thumbs.bulkGet(ids)]);
+    const blobs = new Map<string, Blob>();
+    thumbs.forEach((thumb, i) => {
+      if (thumb) blobs.set(ids[i]!, thumb.blob);
+    });
+    return { ids, rows: rows.filter((row): row is ImageRecord => row !== undefined), thumbs: blobs };
+  });
+}
+
 /** Smallest set first, so the membership tests run over the fewest keys. */
 function intersect(sets: Set<string>[]): Set<string> | null {
   if (sets.length === 0) return null;

@@ -12,10 +12,11 @@
 // - rows and URLs are kept in small LRU caches, so scrolling back is free; a URL is revoked when
 //   it falls out of its cache, which bounds memory however far one scrolls;
 // - rows are cached by id and refreshed after writes to the images table (onImagesChanged)
-//   instead of a liveQuery per window, which cost a transaction and a subscription every frame.
+//   instead of a liveQuery per window, which cost a transaction and a subscription every frame;
+// - the first screen of a cold visit comes already read (adopt()), so it costs no read at all.
 
 import { database } from '$lib/db/database';
-import { getImages, getThumbs, onImagesChanged } from '$lib/db/images.repo';
+import { getImages, getThumbs, onImagesChanged, type FirstScreen } from '$lib/db/images.repo';
 import type { ImageRecord } from '$lib/db/records';
 
 /** How long a tile must stay in the window during a scroll before it is read. */
@@ -44,6 +45,13 @@ export class TileWindow {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #reading = false;
   #stale = false;
+  /** Thumbnails read ahead (adopt()), used instead of a read until the rows change. */
+  #adopted = new Map<string, Blob>();
+  #adoptedFrom: FirstScreen | null = null;
+  /** Read-ahead thumbnails on screen not yet loaded by their <img>, and who waits for them. */
+  #adoptedPending = new Set<string>();
+  #visible = 0;
+  #onAdoptedShown: (() => void) | null = null;
   #stopWatching: () => void;
 
   constructor() {
@@ -54,13 +62,25 @@ export class TileWindow {
     });
   }
 
+  /**
+   * Takes rows and thumbnails read ahead of the grid, once per first screen; `onShown` runs when
+   * the first batch of them has loaded in its <img>s (see loaded()).
+   */
+  adopt(screen: FirstScreen, onShown?: () => void): void {
+    if (this.#adoptedFrom === screen) return;
+    this.#adoptedFrom = screen;
+    this.#onAdoptedShown = onShown ?? null;
+    this.rows = this.#keepRows(screen.rows, false);
+    for (const [id, blob] of screen.thumbs) if (!this.urls.has(id)) this.#adopted.set(id, blob);
+  }
+
   /** The page scrolled: tiles entering the window from now on wait for DWELL_MS. */
   scrolled(): void {
     this.#lastScroll = performance.now();
   }
 
-  /** Shows exactly these ids (visible tiles first, then overscan). */
-  show(ids: readonly string[]): void {
+  /** Shows exactly these ids: the first `visible` on screen, then the overscan. */
+  show(ids: readonly string[], visible = ids.length): void {
     const now = performance.now();
     const scrolling = now - this.#lastScroll < DWELL_MS;
     this.#burst = !scrolling;
@@ -69,6 +89,11 @@ export class TileWindow {
     this.#since = since;
     this.#ids = [...ids];
     this.#inWindow = new Set(ids);
+    this.#visible = visible;
+    // A tile scrolled away before its first image loaded will not report it.
+    for (const id of this.#adoptedPending) if (!this.#inWindow.has(id)) this.loaded(id);
+    // Thumbnails already read need no wait: the first screen shows in this very frame.
+    this.#useAdopted(this.#ids.filter((id) => (since.get(id) ?? 0) === 0));
     this.#schedule(0);
   }
 
@@ -89,9 +114,11 @@ export class TileWindow {
       if (ready <= now) due.push(id);
       else wake = Math.min(wake, ready - now);
     }
+    if (this.#useAdopted(due)) return;
     const stale = this.#stale;
+    if (stale) this.#adopted.clear();
     const rowIds = due.filter((id) => stale || !this.rows.has(id)).slice(0, ROW_BATCH);
-    const thumbIds = due.filter((id) => !this.urls.has(id)).slice(0, this.#burst ? FIRST_BATCH : THUMB_BATCH);
+    const thumbIds = due.filter((id) => !this.urls.has(id) && !this.#adopted.has(id)).slice(0, this.#burst ? FIRST_BATCH : THUMB_BATCH);
     if (rowIds.length === 0 && thumbIds.length === 0) {
       if (wake < Infinity) this.#schedule(wake);
       return;
@@ -118,6 +145,30 @@ export class TileWindow {
       this.#reading = false;
     }
     // The next batch in a later task, so the main thread can paint (and take input) in between.
+    this.#schedule(0);
+  }
+
+  /**
+   * Makes URLs for thumbnails read ahead, without a read: those on screen first, the overscan's
+   * once the first have loaded (their decoding would otherwise compete). True when it made some.
+   */
+  #useAdopted(due: readonly string[]): boolean {
+    if (this.#adopted.size === 0 || this.#stale || this.#adoptedPending.size > 0) return false;
+    const adopted = due.filter((id) => this.#adopted.has(id) && !this.urls.has(id)).slice(0, Math.max(1, this.#visible));
+    if (adopted.length === 0) return false;
+    this.urls = this.#keepUrls(adopted.map((id) => [id, URL.createObjectURL(this.#adopted.get(id)!)]));
+    for (const id of adopted) {
+      this.#adopted.delete(id);
+      this.#adoptedPending.add(id);
+    }
+    return true;
+  }
+
+  /** A tile's <img> loaded (or failed): after the first screen's, the rest may go. */
+  loaded(id: string): void {
+    if (!this.#adoptedPending.delete(id) || this.#adoptedPending.size > 0) return;
+    this.#onAdoptedShown?.();
+    this.#onAdoptedShown = null;
     this.#schedule(0);
   }
 
@@ -161,6 +212,8 @@ export class TileWindow {
     this.urls = new Map();
     this.rows = new Map();
     this.#ids = [];
+    this.#adopted.clear();
+    this.#adoptedPending.clear();
     this.#inWindow.clear();
     this.#since.clear();
   }

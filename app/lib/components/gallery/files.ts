@@ -1,12 +1,13 @@
 // Files in and out of the gallery: downloads (one original with its recipe embedded, or many as
-// a streamed ZIP with sidecars and a metadata JSON) and images dropped onto the gallery.
+// a streamed ZIP with sidecars and a metadata JSON, made in a worker) and images dropped onto the
+// gallery.
 
 import { database } from '$lib/db/database';
 import { imageFileName } from '$lib/db/backup';
-import { getImageBlob, getImages, saveImageSet } from '$lib/db/images.repo';
+import { getImageBlob, saveImageSet } from '$lib/db/images.repo';
+import { exportSelectionInWorker } from '$lib/db/transfer';
 import type { ImageRecord } from '$lib/db/records';
-import { embedRecipe, readRecipe, recipeOf, sidecarName, type Recipe } from '$lib/imaging/recipe';
-import { zipBlob, type ZipEntry } from '$lib/imaging/zip';
+import { embedRecipe, readRecipe, recipeOf, sidecarName } from '$lib/imaging/recipe';
 
 export function saveFile(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
@@ -30,33 +31,9 @@ export async function downloadOriginal(image: ImageRecord): Promise<void> {
   saveFile(new Blob([JSON.stringify(recipe, null, 2)], { type: 'application/json' }), sidecarName(name));
 }
 
-const ZIP_BATCH = 24;
-
-/**
- * A ZIP of the chosen images with a recipe sidecar for each and metadata.json listing them.
- * Images are fetched a few at a time and referenced, not copied, so size is no memory problem.
- */
+/** A ZIP of the chosen images, made in the transfer worker (see db/backup.ts exportSelection). */
 export async function downloadZip(ids: readonly string[], onProgress: (done: number, total: number) => void): Promise<void> {
-  const db = database();
-  async function* entries(): AsyncGenerator<ZipEntry> {
-    const listed: (Recipe & { id: string; file: string })[] = [];
-    for (let i = 0; i < ids.length; i += ZIP_BATCH) {
-      const rows = await getImages(db, ids.slice(i, i + ZIP_BATCH));
-      const blobs = await db.blobs.bulkGet(rows.map((row) => row.id));
-      for (const [k, row] of rows.entries()) {
-        const blob = blobs[k]?.blob;
-        if (!blob) continue;
-        const file = imageFileName(row);
-        const recipe = recipeOf(row);
-        yield { name: `images/${file}`, data: blob, modifiedAt: row.createdAt };
-        yield { name: `images/${sidecarName(file)}`, data: new TextEncoder().encode(JSON.stringify(recipe, null, 2)), modifiedAt: row.createdAt };
-        listed.push({ id: row.id, file: `images/${file}`, ...recipe });
-        onProgress(i + k + 1, ids.length);
-      }
-    }
-    yield { name: 'metadata.json', data: new TextEncoder().encode(JSON.stringify({ format: 'atelier-images', images: listed }, null, 2)) };
-  }
-  const archive = await zipBlob(entries());
+  const archive = await exportSelectionInWorker(ids, onProgress);
   saveFile(archive, `atelier-${new Date().toISOString().slice(0, 10)}-${ids.length}.zip`);
 }
 
