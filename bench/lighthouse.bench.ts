@@ -1,6 +1,7 @@
 // Lighthouse (mobile preset, its default) on the built app served by the relay, in Debian's Chromium.
 import { chromium } from '@playwright/test';
 import lighthouse from 'lighthouse';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { chromiumArgs, chromiumPath } from '../tests/chromium.ts';
 import { startRelayProcess, type BenchRow } from './bench.ts';
@@ -34,6 +35,12 @@ export async function run(): Promise<BenchRow[]> {
       onlyCategories: Object.keys(TARGETS)
     });
     if (!result) throw new Error('Lighthouse returned no result');
+    // The whole report (every audit, the trace-derived metrics) for finding what costs the score.
+    const reportPath = process.env.LIGHTHOUSE_REPORT;
+    if (reportPath) {
+      writeFileSync(reportPath, typeof result.report === 'string' ? result.report : JSON.stringify(result.lhr));
+      console.log(`  full report written to ${reportPath}`);
+    }
     const metrics = ['first-contentful-paint', 'largest-contentful-paint', 'total-blocking-time', 'speed-index', 'cumulative-layout-shift'];
     console.log(`  ${metrics.map((id) => `${id}: ${result.lhr.audits[id]?.displayValue ?? '?'}`).join(', ')}`);
     return Object.entries(TARGETS).map(([id, target]) => {

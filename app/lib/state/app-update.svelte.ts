@@ -157,19 +157,33 @@ const runningTasksInDatabase: RunningTasksSource = (listener) => {
 
 export const appUpdate = new AppUpdate({ runningTasks: runningTasksInDatabase });
 
+/** How long after the load event the service worker is registered. */
+const REGISTER_DELAY_MS = 2000;
+
 /** A long-open tab would never hear of a new version from navigations alone (the SPA makes none). */
 const UPDATE_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 /** Coming back to the tab checks too, but not more often than this. */
 const MIN_CHECK_GAP_MS = 10 * 60 * 1000;
 
-/** Registers the service worker and feeds its updates to `update`. Call once, from the root layout. */
+/**
+ * Registers the service worker and feeds its updates to `update`. Call once, from the root layout.
+ * Registration waits until the page has loaded and gone idle: it downloads workbox-window and, on
+ * a first visit, installing fetches the whole app, neither of which may compete with the page
+ * being opened.
+ */
 export function startAppUpdates(update: AppUpdate = appUpdate): void {
   if (!('serviceWorker' in navigator)) return;
+  const register = () => registerAppUpdates(update);
+  // An SPA's load event comes before its page has read its data; give that a moment too.
+  const later = () => setTimeout(() => ('requestIdleCallback' in window ? requestIdleCallback(register, { timeout: 5000 }) : register()), REGISTER_DELAY_MS);
+  if (document.readyState === 'complete') later();
+  else window.addEventListener('load', later, { once: true });
+}
+
+function registerAppUpdates(update: AppUpdate): void {
   let offered: ServiceWorker | null = null;
   const applyWaitingVersion = registerSW({
-    // After the window's load event: installing fetches the whole app shell, which must not
-    // compete with the first paint of the page being opened.
-    immediate: false,
+    immediate: true,
     onNeedRefresh() {
       // workbox-window may report one waiting worker twice (installed, then waiting); offering it
       // once keeps a "Later" from being undone a moment after.
