@@ -11,25 +11,35 @@ export interface BenchRow {
   ok: boolean;
 }
 
-export interface RunningRelay {
+export interface RunningProcess {
   url: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
 
 /** Starts `atelier serve` in its own process on an ephemeral loopback port, as people run it. */
-export async function startRelayProcess(extraArgs: string[] = []): Promise<RunningRelay> {
-  const child = spawn(process.execPath, ['relay/bin.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
+export function startRelayProcess(extraArgs: string[] = []): Promise<RunningProcess> {
+  return startProcess(['relay/bin.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', ...extraArgs], /serving on (http:\/\/\S+)/);
+}
+
+/**
+ * Starts the test upstream (`npm run upstream`) in its own process on an ephemeral loopback port,
+ * so a real service's timers and sockets do not share the event loop of the client being measured.
+ */
+export function startUpstreamProcess(extraArgs: string[] = []): Promise<RunningProcess> {
+  return startProcess(['--import', 'tsx', 'tests/upstream/cli.ts', '--port', '0', ...extraArgs], /listening on (http:\/\/\S+)/);
+}
+
+async function startProcess(args: string[], ready: RegExp): Promise<RunningProcess> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /serving on (http:\/\/\S+)/.exec(output);
+      const match = ready.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
-    child.once('exit', (code) => reject(new Error(`relay exited with ${code} before serving: ${output}`)));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before serving: ${output}`)));
   });
   return {
     url,

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../relay/password.ts';
-import { startRelayProcess, type BenchRow, type RunningRelay } from './bench.ts';
+import { startRelayProcess, type BenchRow, type RunningProcess } from './bench.ts';
 
 const LOAD_SECONDS = 3;
 const WARMUP_SECONDS = 5;
@@ -180,7 +180,7 @@ async function startBigUpstream(): Promise<{ url: string; server: Server }> {
  * external-memory mark. (How far the upstream runs ahead says nothing here: loopback socket
  * buffers may grow to 32 MB by themselves, in the kernel, not in the relay.)
  */
-async function slowClientGrowth(relay: RunningRelay, headers: Record<string, string>) {
+async function slowClientGrowth(relay: RunningProcess, headers: Record<string, string>) {
   const pid = relay.process.pid!;
   const baseline = rssOf(pid);
   let peak = baseline;
