@@ -77,22 +77,29 @@ export interface SeedImage {
   durationMs?: number;
 }
 
+export interface SeedPixels {
+  /** Edge of the square images (default 256). */
+  size?: number;
+  /** Random noise instead of a flat colour: PNGs that do not compress (about 1.3 bytes a pixel). */
+  noise?: boolean;
+}
+
 /**
  * Writes gallery images the way the images repository does: the row, a real PNG and a WebP
  * thumbnail, in one transaction. Returns the ids in the order given.
  */
-export async function putImages(page: Page, images: readonly SeedImage[]): Promise<string[]> {
+export async function putImages(page: Page, images: readonly SeedImage[], { size = 256, noise = false }: SeedPixels = {}): Promise<string[]> {
   const rows = images.map((image) => ({
     id: image.id,
     createdAt: image.createdAt,
     prompt: image.prompt,
-    params: { model: image.model ?? 'gpt-image-1', size: '256x256' },
+    params: { model: image.model ?? 'gpt-image-1', size: `${size}x${size}` },
     providerId: 'p1',
     providerLabel: 'Test upstream',
     dialect: 'openai-images',
     model: image.model ?? 'gpt-image-1',
-    width: 256,
-    height: 256,
+    width: size,
+    height: size,
     bytes: 0,
     mime: 'image/png',
     sha256: '',
@@ -109,7 +116,8 @@ export async function putImages(page: Page, images: readonly SeedImage[]): Promi
     deletedAt: 0,
     searchTokens: searchTokens(image.prompt)
   }));
-  await page.evaluate(async (rows) => {
+  await page.evaluate(
+    async ({ rows, noise }) => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const request = indexedDB.open('atelier');
       request.onsuccess = () => resolve(request.result);
@@ -119,8 +127,16 @@ export async function putImages(page: Page, images: readonly SeedImage[]): Promi
       rows.map(async (row, i) => {
         const canvas = new OffscreenCanvas(row.width, row.height);
         const ctx = canvas.getContext('2d')!;
-        ctx.fillStyle = `hsl(${(i * 67) % 360} 60% 50%)`;
-        ctx.fillRect(0, 0, row.width, row.height);
+        if (noise) {
+          const pixels = new ImageData(row.width, row.height);
+          // getRandomValues fills at most 64 KB a call.
+          for (let at = 0; at < pixels.data.length; at += 65_536) crypto.getRandomValues(pixels.data.subarray(at, at + 65_536));
+          for (let at = 3; at < pixels.data.length; at += 4) pixels.data[at] = 255;
+          ctx.putImageData(pixels, 0, 0);
+        } else {
+          ctx.fillStyle = `hsl(${(i * 67) % 360} 60% 50%)`;
+          ctx.fillRect(0, 0, row.width, row.height);
+        }
         const blob = await canvas.convertToBlob({ type: 'image/png' });
         const thumb = await canvas.convertToBlob({ type: 'image/webp' });
         const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
@@ -139,6 +155,8 @@ export async function putImages(page: Page, images: readonly SeedImage[]): Promi
       tx.onerror = () => reject(tx.error);
     });
     db.close();
-  }, rows);
+    },
+    { rows, noise }
+  );
   return rows.map((row) => row.id);
 }
