@@ -118,43 +118,43 @@ export async function putImages(page: Page, images: readonly SeedImage[], { size
   }));
   await page.evaluate(
     async ({ rows, noise }) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('atelier');
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const made = await Promise.all(
-      rows.map(async (row, i) => {
-        const canvas = new OffscreenCanvas(row.width, row.height);
-        const ctx = canvas.getContext('2d')!;
-        if (noise) {
-          const pixels = new ImageData(row.width, row.height);
-          // getRandomValues fills at most 64 KB a call.
-          for (let at = 0; at < pixels.data.length; at += 65_536) crypto.getRandomValues(pixels.data.subarray(at, at + 65_536));
-          for (let at = 3; at < pixels.data.length; at += 4) pixels.data[at] = 255;
-          ctx.putImageData(pixels, 0, 0);
-        } else {
-          ctx.fillStyle = `hsl(${(i * 67) % 360} 60% 50%)`;
-          ctx.fillRect(0, 0, row.width, row.height);
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const request = indexedDB.open('atelier');
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      const made = await Promise.all(
+        rows.map(async (row, i) => {
+          const canvas = new OffscreenCanvas(row.width, row.height);
+          const ctx = canvas.getContext('2d')!;
+          if (noise) {
+            const pixels = new ImageData(row.width, row.height);
+            // getRandomValues fills at most 64 KB a call.
+            for (let at = 0; at < pixels.data.length; at += 65_536) crypto.getRandomValues(pixels.data.subarray(at, at + 65_536));
+            for (let at = 3; at < pixels.data.length; at += 4) pixels.data[at] = 255;
+            ctx.putImageData(pixels, 0, 0);
+          } else {
+            ctx.fillStyle = `hsl(${(i * 67) % 360} 60% 50%)`;
+            ctx.fillRect(0, 0, row.width, row.height);
+          }
+          const blob = await canvas.convertToBlob({ type: 'image/png' });
+          const thumb = await canvas.convertToBlob({ type: 'image/webp' });
+          const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+          const sha256 = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+          return { row: { ...row, bytes: blob.size, sha256 }, blob, thumb };
+        })
+      );
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction(['images', 'blobs', 'thumbs'], 'readwrite');
+        for (const { row, blob, thumb } of made) {
+          tx.objectStore('images').put(row);
+          tx.objectStore('blobs').put({ id: row.id, blob });
+          tx.objectStore('thumbs').put({ id: row.id, blob: thumb, width: row.width, height: row.height });
         }
-        const blob = await canvas.convertToBlob({ type: 'image/png' });
-        const thumb = await canvas.convertToBlob({ type: 'image/webp' });
-        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
-        const sha256 = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-        return { row: { ...row, bytes: blob.size, sha256 }, blob, thumb };
-      })
-    );
-    await new Promise<void>((resolve, reject) => {
-      const tx = db.transaction(['images', 'blobs', 'thumbs'], 'readwrite');
-      for (const { row, blob, thumb } of made) {
-        tx.objectStore('images').put(row);
-        tx.objectStore('blobs').put({ id: row.id, blob });
-        tx.objectStore('thumbs').put({ id: row.id, blob: thumb, width: row.width, height: row.height });
-      }
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-    });
-    db.close();
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
     },
     { rows, noise }
   );

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
+import type { TestUpstream } from '../upstream/server.ts';
 import { expect, test } from './fixtures.ts';
 
 // Relay mode in Chromium, with a relay that has a password and one provider pointing at the test
@@ -113,6 +114,25 @@ function recordResponses(context: BrowserContext): Promise<string>[] {
   return seen;
 }
 
+/**
+ * In the studio: generates with the relay's provider, sees the image in the turn and in the
+ * gallery, and checks the upstream got the relay's key (and no cookie) on its one request.
+ */
+async function generateThroughRelay(page: Page, upstream: TestUpstream, prompt: string): Promise<void> {
+  await page.getByRole('combobox', { name: 'Provider' }).selectOption({ label: 'Team images (via relay)' });
+  await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByRole('article', { name: prompt }).getByRole('img', { name: prompt })).toBeVisible({ timeout: 15_000 });
+
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Gallery' }).click();
+  await expect(page.getByRole('img', { name: prompt }).first()).toBeVisible();
+
+  const generations = upstream.requests.filter((request) => request.method === 'POST' && request.path === '/v1/images/generations');
+  expect(generations).toHaveLength(1);
+  expect(generations[0]!.headers.authorization).toBe(`Bearer ${apiKey}`);
+  expect(generations[0]!.headers.cookie).toBeUndefined();
+}
+
 test('logs in to the relay, generates through its provider, and no key reaches the browser', async ({ browser, upstream }) => {
   // Starts two processes of its own (hash-password, then the relay, each compiling TypeScript
   // at start) before a whole generation: on a busy 2-core machine that passes 30 s.
@@ -134,22 +154,8 @@ test('logs in to the relay, generates through its provider, and no key reaches t
     await login.getByRole('button', { name: 'Log in' }).click();
     await expect(login).toBeHidden();
 
-    const provider = page.getByRole('combobox', { name: 'Provider' });
-    await expect(provider.getByRole('option', { name: 'Team images (via relay)' })).toBeAttached();
-    await provider.selectOption({ label: 'Team images (via relay)' });
-    const prompt = 'a paper lantern drifting over a river';
-    await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
-    await page.getByRole('button', { name: 'Generate' }).click();
-    await expect(page.getByRole('article', { name: prompt }).getByRole('img', { name: prompt })).toBeVisible({ timeout: 15_000 });
-
-    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Gallery' }).click();
-    await expect(page.getByRole('img', { name: prompt }).first()).toBeVisible();
-
-    // The upstream saw the relay's key, and only through the relay.
-    const generations = upstream.requests.filter((request) => request.method === 'POST' && request.path === '/v1/images/generations');
-    expect(generations).toHaveLength(1);
-    expect(generations[0]!.headers.authorization).toBe(`Bearer ${apiKey}`);
-    expect(generations[0]!.headers.cookie).toBeUndefined();
+    await expect(page.getByRole('combobox', { name: 'Provider' }).getByRole('option', { name: 'Team images (via relay)' })).toBeAttached();
+    await generateThroughRelay(page, upstream, 'a paper lantern drifting over a river');
 
     await page.goto('/settings');
     const relaySection = page.getByRole('region', { name: 'Relay' });
@@ -206,20 +212,7 @@ test('uses a relay on another site added in Settings: bearer session over CORS, 
     await expect(page.getByRole('listitem').filter({ hasText: 'Team images' })).toContainText('via relay');
 
     await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Studio' }).click();
-    const provider = page.getByRole('combobox', { name: 'Provider' });
-    await provider.selectOption({ label: 'Team images (via relay)' });
-    const prompt = 'a red kite over a salt marsh';
-    await page.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
-    await page.getByRole('button', { name: 'Generate' }).click();
-    await expect(page.getByRole('article', { name: prompt }).getByRole('img', { name: prompt })).toBeVisible({ timeout: 15_000 });
-
-    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Gallery' }).click();
-    await expect(page.getByRole('img', { name: prompt }).first()).toBeVisible();
-
-    const generations = upstream.requests.filter((request) => request.method === 'POST' && request.path === '/v1/images/generations');
-    expect(generations).toHaveLength(1);
-    expect(generations[0]!.headers.authorization).toBe(`Bearer ${apiKey}`);
-    expect(generations[0]!.headers.cookie).toBeUndefined();
+    await generateThroughRelay(page, upstream, 'a red kite over a salt marsh');
 
     // A new page load finds the added relay and its session again, with no second login.
     await page.goto('/settings');
