@@ -2,10 +2,47 @@
 // ephemeral loopback port, one per Playwright worker), and helpers that seed IndexedDB the way the
 // app would have written it. Specs import `test` and `expect` from here.
 import { test as base, expect, type Page } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { searchTokens } from '../../app/lib/db/search.ts';
 import { startUpstream, type TestUpstream } from '../upstream/server.ts';
 
 export { expect };
+
+export interface ServedRelay {
+  /** Without a trailing slash. */
+  url: string;
+  /** Stops the relay; calling it again after it has stopped does nothing. */
+  stop(): Promise<void>;
+}
+
+/** Runs `atelier serve` with these arguments in its own process, as people run it, until it says where it serves. */
+export async function serveRelay(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServedRelay> {
+  const child = spawn('node', ['relay/bin.js', 'serve', '--log-level', 'warn', ...args], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = /serving on (http:\/\/\S+)/.exec(stdout);
+      if (found) resolve(found[1]!.replace(/\/$/, ''));
+    });
+    void exited.then(() => reject(new Error(`the relay exited before serving: ${stderr}`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+}
 
 export const test = base.extend<object, { upstream: TestUpstream }>({
   upstream: [

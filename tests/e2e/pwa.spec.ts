@@ -1,5 +1,4 @@
 import { chromium, type BrowserContext, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -8,7 +7,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { chromiumArgs, chromiumPath } from '../chromium.ts';
 import type { TestUpstream } from '../upstream/server.ts';
-import { expect, putImages, seedProvider, test as base } from './fixtures.ts';
+import { expect, putImages, seedProvider, serveRelay, test as base } from './fixtures.ts';
 
 // The installed app as a person meets it: installable, usable without a network after one visit,
 // updated only when they say so (and never under unsent work), and able to receive images shared
@@ -79,33 +78,7 @@ function freePort(): Promise<number> {
 }
 
 async function serve(appDir: string, port: number): Promise<Served> {
-  const child = spawn('node', ['relay/bin.js', 'serve', '--port', String(port), '--host', '127.0.0.1', '--app-dir', appDir, '--log-level', 'warn'], {
-    cwd: join(import.meta.dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const found = /serving on (http:\/\/\S+)/.exec(stdout);
-      if (found) resolve(found[1]!);
-    });
-    void exited.then(() => reject(new Error(`the relay exited before serving: ${stderr}`)));
-  });
-  let stopped = false;
-  return {
-    url,
-    appDir,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      child.kill('SIGTERM');
-      await exited;
-    }
-  };
+  return { ...(await serveRelay(['--port', String(port), '--host', '127.0.0.1', '--app-dir', appDir])), appDir };
 }
 
 const test = base.extend<Fixtures & { app: { served: Served; context: BrowserContext } }>({

@@ -1,10 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import type { TestUpstream } from '../upstream/server.ts';
-import { expect, test } from './fixtures.ts';
+import { expect, serveRelay, test } from './fixtures.ts';
 
 // Relay mode in Chromium, with a relay that has a password and one provider pointing at the test
 // upstream: first the built app served by that relay, then the app served from another site that
@@ -45,28 +45,11 @@ async function startRelay(upstreamUrl: string, corsOrigins: string[] = []): Prom
     ]
   };
   writeFileSync(join(dir, 'atelier.config.json'), JSON.stringify(config));
-  const child = spawn('node', ['relay/bin.js', 'serve', '--config', join(dir, 'atelier.config.json'), '--log-level', 'warn'], {
-    cwd: root,
-    env: { ...process.env, RELAY_E2E_PASSWORD_HASH: hash, RELAY_E2E_API_KEY: apiKey },
-    stdio: ['ignore', 'pipe', 'pipe']
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const found = /serving on (http:\/\/\S+)/.exec(stdout);
-      if (found) resolve(found[1]!.replace(/\/$/, ''));
-    });
-    void exited.then(() => reject(new Error(`the relay exited before serving: ${stderr}`)));
-  });
+  const relay = await serveRelay(['--config', join(dir, 'atelier.config.json')], { RELAY_E2E_PASSWORD_HASH: hash, RELAY_E2E_API_KEY: apiKey });
   return {
-    url,
+    url: relay.url,
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      await relay.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   };
