@@ -24,10 +24,10 @@ module.exports = {
       to: { path: '^node_modules/dexie/' }
     },
     {
-      name: 'only-engine-imports-comlink',
-      comment: 'The worker boundary and its bridge live in app/lib/engine.',
+      name: 'only-worker-boundaries-import-comlink',
+      comment: 'Workers and the modules that start them live in app/lib/(engine|db|imaging); state, components and routes call those modules, never Comlink (core is kept out by core-is-isomorphic).',
       severity: 'error',
-      from: { path: '^app/', pathNot: '^app/lib/engine/' },
+      from: { path: '^app/', pathNot: '^app/lib/(engine|db|imaging)/' },
       to: { path: '^node_modules/comlink/' }
     },
     {

@@ -2,77 +2,65 @@
 // import run there, off the main thread, because they read every byte they carry (CRC-32 for the
 // archive, CRC-32 and SHA-256 to check an import). Archives stay streamed: the worker hands back
 // a Blob made of references to the stored images, and reads an imported file slice by slice.
-// Plain postMessage, like imaging/compress.ts (Comlink belongs to the engine).
+// The worker starts on first use and is reached through Comlink, like the engine's (bridge.ts).
 
+import * as Comlink from 'comlink';
 import { BackupError, type BackupErrorKind, type BackupProgress, type ImportResult } from './backup';
+import type { TransferWorkerApi } from './transfer.worker';
 
-export type TransferJob = { kind: 'export' } | { kind: 'selection'; ids: string[] } | { kind: 'import'; archive: Blob };
-
-export interface TransferRequest {
-  id: number;
-  job: TransferJob;
+interface Connection {
+  api: Comlink.Remote<TransferWorkerApi>;
+  /** Rejects when the worker cannot start or crashes: every job in it is lost. */
+  crashed: Promise<never>;
 }
 
-export type TransferReply =
-  | { id: number; type: 'progress'; done: number; total: number }
-  | { id: number; type: 'done'; archive?: Blob; imported?: ImportResult }
-  | { id: number; type: 'failed'; name: string; message: string; backupKind?: BackupErrorKind };
+let connection: Connection | undefined;
 
-/** Rebuilds the error the worker threw, so callers can tell a refused backup or a full disk apart. */
-export function transferError(reply: Extract<TransferReply, { type: 'failed' }>): Error {
-  if (reply.backupKind) return new BackupError(reply.backupKind);
-  const error = new Error(reply.message);
-  error.name = reply.name;
-  return error;
-}
-
-let worker: Worker | undefined;
-let nextId = 1;
-const pending = new Map<number, { resolve: (reply: Extract<TransferReply, { type: 'done' }>) => void; reject: (error: Error) => void; onProgress?: BackupProgress }>();
-
-function start(): Worker {
-  if (worker) return worker;
-  worker = new Worker(new URL('./transfer.worker.ts', import.meta.url), { type: 'module', name: 'atelier-transfer' });
-  worker.onmessage = (event: MessageEvent<TransferReply>) => {
-    const reply = event.data;
-    const waiting = pending.get(reply.id);
-    if (!waiting) return;
-    if (reply.type === 'progress') return waiting.onProgress?.(reply.done, reply.total);
-    pending.delete(reply.id);
-    if (reply.type === 'done') waiting.resolve(reply);
-    else waiting.reject(transferError(reply));
-  };
-  worker.onerror = (event) => {
-    // The worker could not start or crashed: every job in it is lost.
-    const error = new Error(event.message || 'transfer worker failed');
-    for (const waiting of pending.values()) waiting.reject(error);
-    pending.clear();
-    worker?.terminate();
-    worker = undefined;
-  };
-  return worker;
-}
-
-function run(job: TransferJob, onProgress?: BackupProgress): Promise<Extract<TransferReply, { type: 'done' }>> {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject, onProgress });
-    const request: TransferRequest = { id, job };
-    start().postMessage(request);
+function start(): Connection {
+  if (connection) return connection;
+  const worker = new Worker(new URL('./transfer.worker.ts', import.meta.url), { type: 'module', name: 'atelier-transfer' });
+  const crashed = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', (event) => {
+      reject(new Error(event.message || 'transfer worker failed'));
+      worker.terminate();
+      connection = undefined;
+    });
   });
+  crashed.catch(() => {}); // no job waiting is not an unhandled rejection
+  connection = { api: Comlink.wrap<TransferWorkerApi>(worker), crashed };
+  return connection;
+}
+
+async function run<T>(job: (api: Comlink.Remote<TransferWorkerApi>, onProgress: BackupProgress) => Promise<T>, onProgress?: BackupProgress): Promise<T> {
+  const { api, crashed } = start();
+  // Progress comes over a channel of its own, so a last report can land after the answer; it must
+  // not overwrite what the caller shows once the job is over.
+  let over = false;
+  const progress = Comlink.proxy((done: number, total: number) => {
+    if (!over) onProgress?.(done, total);
+  });
+  try {
+    return await Promise.race([job(api, progress), crashed]);
+  } catch (error) {
+    // Rebuilds a refused backup (transfer.worker.ts sends its kind as the message), so callers can
+    // tell it from a full disk or any other failure.
+    throw error instanceof Error && error.name === 'BackupError' ? new BackupError(error.message as BackupErrorKind) : error;
+  } finally {
+    over = true;
+  }
 }
 
 /** The whole library as a backup ZIP, made in the worker. */
-export async function exportBackupInWorker(onProgress?: BackupProgress): Promise<Blob> {
-  return (await run({ kind: 'export' }, onProgress)).archive!;
+export function exportBackupInWorker(onProgress?: BackupProgress): Promise<Blob> {
+  return run((api, progress) => api.exportBackup(progress), onProgress);
 }
 
 /** Chosen images (with recipes and metadata.json) as a ZIP, made in the worker. */
-export async function exportSelectionInWorker(ids: readonly string[], onProgress?: BackupProgress): Promise<Blob> {
-  return (await run({ kind: 'selection', ids: [...ids] }, onProgress)).archive!;
+export function exportSelectionInWorker(ids: readonly string[], onProgress?: BackupProgress): Promise<Blob> {
+  return run((api, progress) => api.exportSelection([...ids], progress), onProgress);
 }
 
 /** Checks and merges a backup in the worker; rejects with BackupError when it is refused. */
-export async function importBackupInWorker(archive: Blob, onProgress?: BackupProgress): Promise<ImportResult> {
-  return (await run({ kind: 'import', archive }, onProgress)).imported!;
+export function importBackupInWorker(archive: Blob, onProgress?: BackupProgress): Promise<ImportResult> {
+  return run((api, progress) => api.importBackup(archive, progress), onProgress);
 }

@@ -1,34 +1,48 @@
 // The transfer worker: runs backup.ts's export, import and selection ZIPs against its own
-// connection to the database. Kept thin: the logic lives in backup.ts (tested in Node); this file
-// only turns messages into calls and results (or errors) into messages. Writes made here reach
-// the pages' live queries through Dexie's cross-context change events, as the engine worker's do.
+// connection to the database, behind Comlink. Kept thin: the logic lives in backup.ts (tested in
+// Node); this file only throttles progress and readies errors for the crossing. Writes made here
+// reach the pages' live queries through Dexie's cross-context change events, as the engine
+// worker's do.
 
-import { BackupError, exportBackup, exportSelection, importBackup } from './backup';
+import * as Comlink from 'comlink';
+import { BackupError, exportBackup, exportSelection, importBackup, type BackupProgress, type ImportResult } from './backup';
 import { database } from './database';
-import type { TransferReply, TransferRequest } from './transfer';
 
-/** The worker's own scope; the DOM lib types `self` as a window. */
-const scope = self as unknown as Worker;
-
-/** Progress is posted at most this often: a message per image would flood a 10,000-image export. */
+/** Progress is sent at most this often: a message per image would flood a 10,000-image export. */
 const PROGRESS_MS = 100;
 
-scope.onmessage = async (event: MessageEvent<TransferRequest>) => {
-  const { id, job } = event.data;
-  const post = (reply: TransferReply) => scope.postMessage(reply);
+function throttled(onProgress: BackupProgress): BackupProgress {
   let last = 0;
-  const progress = (done: number, total: number) => {
+  return (done, total) => {
     const now = performance.now();
     if (done < total && now - last < PROGRESS_MS) return;
     last = now;
-    post({ id, type: 'progress', done, total });
+    onProgress(done, total);
   };
+}
+
+/**
+ * Comlink carries an error's name and message only: a refused backup crosses as a BackupError with
+ * its bare kind for a message, which transfer.ts turns back into one.
+ */
+async function crossing<T>(job: () => Promise<T>): Promise<T> {
   try {
-    const db = database();
-    if (job.kind === 'import') post({ id, type: 'done', imported: await importBackup(db, job.archive, progress) });
-    else post({ id, type: 'done', archive: job.kind === 'export' ? await exportBackup(db, progress) : await exportSelection(db, job.ids, progress) });
+    return await job();
   } catch (error) {
-    const failure = error instanceof Error ? error : new Error(String(error));
-    post({ id, type: 'failed', name: failure.name, message: failure.message, backupKind: failure instanceof BackupError ? failure.kind : undefined });
+    if (error instanceof BackupError) throw new BackupError(error.kind);
+    throw error instanceof Error ? error : new Error(String(error));
   }
+}
+
+const api = {
+  /** The whole library as a backup ZIP: a Blob made of references to the stored images. */
+  exportBackup: (onProgress: BackupProgress): Promise<Blob> => crossing(() => exportBackup(database(), throttled(onProgress))),
+  /** Chosen images (with recipes and metadata.json) as a ZIP. */
+  exportSelection: (ids: string[], onProgress: BackupProgress): Promise<Blob> => crossing(() => exportSelection(database(), ids, throttled(onProgress))),
+  /** Checks and merges a backup, read slice by slice; throws a BackupError when it is refused. */
+  importBackup: (archive: Blob, onProgress: BackupProgress): Promise<ImportResult> => crossing(() => importBackup(database(), archive, throttled(onProgress)))
 };
+
+export type TransferWorkerApi = typeof api;
+
+Comlink.expose(api);

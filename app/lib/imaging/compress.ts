@@ -1,6 +1,9 @@
-// The page's side of the compression worker: one worker, started on first use, answering by id.
+// The page's side of the compression worker: one worker, started on first use and reached through
+// Comlink, like the engine's (engine/bridge.ts).
 
+import * as Comlink from 'comlink';
 import type { DialectId } from '$lib/core/types';
+import type { CompressWorkerApi } from './compress.worker';
 
 export interface CompressionLimits {
   /** Longest side in pixels. */
@@ -25,47 +28,16 @@ export function compressionLimits(dialect: DialectId): CompressionLimits {
   }
 }
 
-export interface CompressRequest {
-  id: number;
-  blob: Blob;
-  name: string;
-  limits: CompressionLimits;
-}
-
-export type CompressResponse =
-  | { id: number; ok: true; blob: Blob; width: number; height: number }
-  | { id: number; ok: false; message: string };
-
 export interface CompressedImage {
   blob: Blob;
   width: number;
   height: number;
 }
 
-let worker: Worker | undefined;
-let nextId = 1;
-const pending = new Map<number, { resolve: (image: CompressedImage) => void; reject: (error: Error) => void }>();
-
-function start(): Worker {
-  if (worker) return worker;
-  worker = new Worker(new URL('./compress.worker.ts', import.meta.url), { type: 'module', name: 'atelier-compress' });
-  worker.onmessage = (event: MessageEvent<CompressResponse>) => {
-    const reply = event.data;
-    const waiting = pending.get(reply.id);
-    pending.delete(reply.id);
-    if (!waiting) return;
-    if (reply.ok) waiting.resolve({ blob: reply.blob, width: reply.width, height: reply.height });
-    else waiting.reject(new Error(reply.message));
-  };
-  return worker;
-}
+let remote: Comlink.Remote<CompressWorkerApi> | undefined;
 
 /** Shrinks an image to fit the limits (an image that already fits comes back as is). */
 export function compressImage(blob: Blob, name: string, limits: CompressionLimits): Promise<CompressedImage> {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    const request: CompressRequest = { id, blob, name, limits };
-    start().postMessage(request);
-  });
+  remote ??= Comlink.wrap<CompressWorkerApi>(new Worker(new URL('./compress.worker.ts', import.meta.url), { type: 'module', name: 'atelier-compress' }));
+  return remote.compress(blob, name, limits);
 }

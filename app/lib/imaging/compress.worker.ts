@@ -1,15 +1,12 @@
 // Reference images are shrunk here, off the main thread: decoding and re-encoding a 12-megapixel
-// photo takes long enough to freeze a phone's UI. Plain postMessage (Comlink belongs to the engine).
+// photo takes long enough to freeze a phone's UI. The page calls it through Comlink (compress.ts).
 // Inside a worker the library must not start its own worker (STACK.md trap 15).
 
 import imageCompression from 'browser-image-compression';
-import type { CompressRequest, CompressResponse } from './compress';
+import * as Comlink from 'comlink';
+import type { CompressedImage, CompressionLimits } from './compress';
 
-/** The worker's own scope; the DOM lib types `self` as a window. */
-const scope = self as unknown as Worker;
-
-scope.onmessage = async (event: MessageEvent<CompressRequest>) => {
-  const { id, blob, name, limits } = event.data;
+async function compress(blob: Blob, name: string, limits: CompressionLimits): Promise<CompressedImage> {
   try {
     const file = new File([blob], name, { type: blob.type });
     const fits = blob.size <= limits.maxBytes && (await longSide(blob)) <= limits.maxSide;
@@ -24,14 +21,12 @@ scope.onmessage = async (event: MessageEvent<CompressRequest>) => {
           fileType: blob.type === 'image/png' || blob.type === 'image/webp' ? 'image/webp' : 'image/jpeg',
           initialQuality: 0.9
         });
-    const size = await dimensions(out);
-    const reply: CompressResponse = { id, ok: true, blob: out, ...size };
-    scope.postMessage(reply);
+    return { blob: out, ...(await dimensions(out)) };
   } catch (error) {
-    const reply: CompressResponse = { id, ok: false, message: error instanceof Error ? error.message : String(error) };
-    scope.postMessage(reply);
+    // Comlink carries an Error's message; anything else thrown is made one, so the page can show it.
+    throw error instanceof Error ? error : new Error(String(error));
   }
-};
+}
 
 async function dimensions(blob: Blob): Promise<{ width: number; height: number }> {
   const bitmap = await createImageBitmap(blob);
@@ -44,3 +39,9 @@ async function longSide(blob: Blob): Promise<number> {
   const { width, height } = await dimensions(blob);
   return Math.max(width, height);
 }
+
+const api = { compress };
+
+export type CompressWorkerApi = typeof api;
+
+Comlink.expose(api);
