@@ -169,3 +169,24 @@ test('refuses a truncated backup and changes nothing', async ({ page }) => {
   await page.goto('/gallery');
   await expect(page.getByText('1 images')).toBeVisible();
 });
+
+test('a backup restores into an empty library, and results and refusals read in Chinese too', async ({ page, browser }) => {
+  await seed(page, [{ prompt: 'kept in the backup' }, { prompt: '备份里的第二张' }]);
+  await page.goto('/settings');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export backup' }).click()]);
+  await expect(page.getByRole('region', { name: 'Storage' }).getByRole('status')).toBeEmpty();
+  const backup = readFileSync((await download.path())!);
+
+  // Another profile: an empty library, in Chinese.
+  const context = await browser.newContext({ locale: 'zh-CN' });
+  const other = await context.newPage();
+  await other.goto('/settings');
+  await other.getByLabel('导入备份').setInputFiles({ name: 'backup.zip', mimeType: 'application/zip', buffer: backup });
+  const storage = other.getByRole('region', { name: '存储' });
+  await expect(storage.getByRole('status')).toContainText('已导入 2 张图片（0 张已存在）');
+  await other.getByLabel('导入备份').setInputFiles({ name: 'cut.zip', mimeType: 'application/zip', buffer: backup.subarray(0, Math.floor(backup.length / 2)) });
+  await expect(storage.getByRole('alert')).toHaveText('此备份不完整（文件被截断），未导入任何内容。');
+  await other.goto('/gallery');
+  await expect(grid(other).getByRole('img')).toHaveCount(2);
+  await context.close();
+});
