@@ -14,6 +14,7 @@
 
 import { SvelteMap } from 'svelte/reactivity';
 import { registerSW } from 'virtual:pwa-register';
+import { whenSettled } from './settled';
 
 /** Why a reload has to wait; each has its own explanation in the prompt (pwa.update.wait.*). */
 export type HoldReason = 'task' | 'prompt' | 'transfer';
@@ -173,11 +174,7 @@ const MIN_CHECK_GAP_MS = 10 * 60 * 1000;
  */
 export function startAppUpdates(update: AppUpdate = appUpdate): void {
   if (!('serviceWorker' in navigator)) return;
-  const register = () => registerAppUpdates(update);
-  // An SPA's load event comes before its page has read its data; give that a moment too.
-  const later = () => setTimeout(() => ('requestIdleCallback' in window ? requestIdleCallback(register, { timeout: 5000 }) : register()), REGISTER_DELAY_MS);
-  if (document.readyState === 'complete') later();
-  else window.addEventListener('load', later, { once: true });
+  whenSettled(() => registerAppUpdates(update), REGISTER_DELAY_MS);
 }
 
 function registerAppUpdates(update: AppUpdate): void {

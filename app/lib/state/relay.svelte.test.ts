@@ -67,9 +67,11 @@ describe('RelayState', () => {
     expect(sut.origin).toBeNull();
   });
 
-  it('lists the serving relay’s providers at once when it has no password', async () => {
-    const sut = make(fakeRelay(page).fetch);
+  it('lists the serving relay’s providers at once when it has no password, in one round trip per question', async () => {
+    const relay = fakeRelay(page);
+    const sut = make(relay.fetch);
     await sut.start();
+    expect(relay.calls.map((call) => call.url.slice(page.length))).toEqual(['/api/health', '/api/session', '/api/providers']);
     expect(sut).toMatchObject({ status: 'connected', served: true, authRequired: false, version: '1.2.3', providerCount: 1, loginOpen: false });
     expect((await listProviders(db)).map((row) => [row.name, row.baseUrl, row.apiKey, row.headers])).toEqual([['Team', `${page}/api/upstream/team`, '', undefined]]);
   });

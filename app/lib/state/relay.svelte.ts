@@ -155,7 +155,8 @@ export class RelayState {
       return;
     }
     this.#origin = own;
-    await this.refresh();
+    // Just found healthy: asking again would only add a round trip to the first load.
+    await this.#sync(own);
     // Served by a relay with nothing else to generate with: the login is the way in.
     if (this.status === 'logged-out' && (await db.providers.filter((row) => !row.relay).count()) === 0) this.loginOpen = true;
   }
@@ -192,6 +193,11 @@ export class RelayState {
       this.#status = health;
       return;
     }
+    await this.#sync(origin);
+  }
+
+  /** The session and, when logged in, the relay's providers (the relay answered its health check). */
+  async #sync(origin: string): Promise<void> {
     try {
       const session = (await (await this.#request('/api/session')).json()) as { authRequired?: unknown; authenticated?: unknown };
       this.#authRequired = session.authRequired === true;
