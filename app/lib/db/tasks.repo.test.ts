@@ -161,4 +161,41 @@ describe('TasksRepo', () => {
     expect(await sut.hasUnfinished()).toBe(false);
     expect((await db.tasks.get(done.id))?.status).toBe('failed');
   });
+
+  it('counts every cancel in the cancel epoch, written with the cancel itself; other moves leave it alone', async () => {
+    const a = await sut.add(newTask(), 10);
+    const b = await sut.add(newTask(), 10);
+    const c = await sut.add(newTask(), 10);
+    const before = await sut.cancelEpoch();
+    await sut.claim(a.id);
+    await sut.setStage(a.id, 'waiting');
+    await sut.requeue(a.id, { notBefore: 0, waitingFor: 'retry', error: upstreamDown, consumeRetry: true });
+    const afterOtherMoves = await sut.cancelEpoch();
+
+    await sut.cancel(b.id);
+    const afterCancel = await sut.cancelEpoch();
+    await sut.cancelQueued();
+    const afterCancelQueued = await sut.cancelEpoch();
+    await sut.retry(c.id, 2);
+    await sut.stopAll();
+
+    expect(afterOtherMoves).toBe(before);
+    expect(afterCancel).toBe(before + 1);
+    expect(afterCancelQueued).toBe(before + 2);
+    expect(await sut.cancelEpoch()).toBe(before + 3);
+  });
+
+  it('a cancel that fails to write leaves the cancel epoch as it was', async () => {
+    const task = await sut.add(newTask(), 10);
+    const before = await sut.cancelEpoch();
+    const failing = () => {
+      throw new Error('disk gone');
+    };
+    db.tasks.hook('updating', failing);
+    await expect(sut.cancel(task.id)).rejects.toThrow();
+    db.tasks.hook('updating').unsubscribe(failing);
+
+    expect(await sut.cancelEpoch()).toBe(before);
+    expect((await db.tasks.get(task.id))?.status).toBe('queued');
+  });
 });

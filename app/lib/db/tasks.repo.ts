@@ -38,6 +38,14 @@ export interface Requeue {
 }
 
 const UNFINISHED: readonly TaskStatus[] = ['queued', 'running'];
+
+/**
+ * The settings row counting cancels: every cancel bumps it in the cancel's own transaction. A
+ * leader that read it before reading the queue and finds it unchanged now knows no cancel has
+ * landed since, so what it read as queued still is, and it may send at once. The row sits in a
+ * table the engine never writes while running tasks, so reading it never waits behind their writes.
+ */
+export const CANCEL_EPOCH_KEY = 'engine.cancelEpoch';
 const RETRYABLE: readonly TaskStatus[] = ['failed', 'canceled', 'interrupted', 'succeeded'];
 
 function statusRange(status: TaskStatus) {
@@ -179,25 +187,16 @@ export class TasksRepo {
     if (ids.length === 0) return [];
     return this.#db.transaction('rw', this.#db.tasks, async () => {
       const rows = await this.#db.tasks.bulkGet([...ids]);
-      const claimed = rows
-        .filter((task): task is TaskRecord => task?.status === 'queued')
-        .map(
-          (task): TaskRecord => ({
-            ...task,
-            status: 'running',
-            stage: 'sending',
-            stageStartedAt: now,
-            attempts: task.attempts + 1,
-            notBefore: 0,
-            waitingFor: null,
-            startedAt: task.startedAt ?? now,
-            finishedAt: null,
-            updatedAt: now
-          })
-        );
+      const claimed = rows.filter((task): task is TaskRecord => task?.status === 'queued').map((task) => claimedTask(task, now));
       if (claimed.length > 0) await this.#db.tasks.bulkPut(claimed);
       return claimed;
     });
+  }
+
+  /** How many cancels have landed so far (see CANCEL_EPOCH_KEY); reads only the settings table. */
+  async cancelEpoch(): Promise<number> {
+    const row = await this.#db.settings.get(CANCEL_EPOCH_KEY);
+    return typeof row?.value === 'number' ? row.value : 0;
   }
 
   /** Moves a running task to its next stage; false when it is no longer running. */
@@ -282,18 +281,30 @@ export class TasksRepo {
 
   /** Cancels one queued or running task; false when it had already finished. */
   async cancel(id: string, now = Date.now()): Promise<boolean> {
-    return this.#update(id, UNFINISHED, (task) => cancelPatch(task, now));
+    return this.#canceling(() => this.#update(id, UNFINISHED, (task) => cancelPatch(task, now)));
   }
 
   async cancelQueued(now = Date.now()): Promise<string[]> {
-    return this.#updateWhere('queued', (task) => cancelPatch(task, now));
+    return this.#canceling(() => this.#updateWhere('queued', (task) => cancelPatch(task, now)));
   }
 
   /** The emergency stop: every unfinished task becomes canceled. */
   async stopAll(now = Date.now()): Promise<string[]> {
-    const queued = await this.cancelQueued(now);
-    const running = await this.#updateWhere('running', (task) => cancelPatch(task, now));
-    return [...running, ...queued];
+    return this.#canceling(async () => {
+      const queued = await this.#updateWhere('queued', (task) => cancelPatch(task, now));
+      const running = await this.#updateWhere('running', (task) => cancelPatch(task, now));
+      return [...running, ...queued];
+    });
+  }
+
+  /** Runs a cancel and bumps the cancel epoch in the same transaction (see CANCEL_EPOCH_KEY). */
+  async #canceling<T>(cancel: () => Promise<T>): Promise<T> {
+    return this.#db.transaction('rw', this.#db.tasks, this.#db.settings, async () => {
+      const result = await cancel();
+      const epoch = await this.cancelEpoch();
+      await this.#db.settings.put({ key: CANCEL_EPOCH_KEY, value: epoch + 1 });
+      return result;
+    });
   }
 
   /** Puts a finished task back in the queue with fresh retries; its earlier images stay. */
@@ -324,6 +335,22 @@ export class TasksRepo {
       return rows.map((task) => task.id);
     });
   }
+}
+
+/** A queued task as it starts an attempt. */
+export function claimedTask(task: TaskRecord, now: number): TaskRecord {
+  return {
+    ...task,
+    status: 'running',
+    stage: 'sending',
+    stageStartedAt: now,
+    attempts: task.attempts + 1,
+    notBefore: 0,
+    waitingFor: null,
+    startedAt: task.startedAt ?? now,
+    finishedAt: null,
+    updatedAt: now
+  };
 }
 
 function cancelPatch(task: TaskRecord, now: number): Partial<TaskRecord> {
