@@ -198,4 +198,29 @@ describe('TasksRepo', () => {
     expect(await sut.cancelEpoch()).toBe(before);
     expect((await db.tasks.get(task.id))?.status).toBe('queued');
   });
+
+  it('writes claims and stage moves of several tasks in one go, refusing a claim whose task was canceled', async () => {
+    const a = await sut.add(newTask(), 10);
+    const b = await sut.add(newTask(), 10);
+    const running = await sut.add(newTask(), 10);
+    await sut.claim(running.id, 100);
+    await sut.cancel(b.id);
+
+    const result = await sut.writeMany(
+      new Map([
+        [a.id, 200],
+        [b.id, 200]
+      ]),
+      new Map([
+        [a.id, [{ stage: 'waiting' as const, at: 210 }]],
+        [b.id, [{ stage: 'waiting' as const, at: 210 }]],
+        [running.id, [{ stage: 'receiving' as const, at: 250 }]]
+      ])
+    );
+
+    expect(result).toEqual({ claimed: new Set([a.id]), moved: new Set([a.id, running.id]) });
+    expect(await db.tasks.get(a.id)).toMatchObject({ status: 'running', attempts: 1, startedAt: 200, stage: 'waiting', stageStartedAt: 210, timings: { sending: 10 } });
+    expect(await db.tasks.get(b.id)).toMatchObject({ status: 'canceled', attempts: 0 });
+    expect(await db.tasks.get(running.id)).toMatchObject({ status: 'running', stage: 'receiving', timings: { sending: 150 } });
+  });
 });

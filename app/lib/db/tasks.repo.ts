@@ -199,6 +199,40 @@ export class TasksRepo {
     return typeof row?.value === 'number' ? row.value : 0;
   }
 
+  /**
+   * Claims (queued -> running, started at the given time) and stage moves of running tasks, in one
+   * transaction: the engine's batched small writes. Says which claims found their task queued and
+   * which tasks the stage moves found running (a claim refused skips that task's moves too).
+   */
+  async writeMany(claims: ReadonlyMap<string, number>, stages: ReadonlyMap<string, readonly StageChange[]>): Promise<{ claimed: Set<string>; moved: Set<string> }> {
+    const ids = [...new Set([...claims.keys(), ...stages.keys()])];
+    const claimed = new Set<string>();
+    const moved = new Set<string>();
+    if (ids.length === 0) return { claimed, moved };
+    return this.#db.transaction('rw', this.#db.tasks, async () => {
+      const rows = await this.#db.tasks.bulkGet(ids);
+      const changed: TaskRecord[] = [];
+      for (const row of rows) {
+        if (!row) continue;
+        let next = row;
+        const startedAt = claims.get(row.id);
+        if (startedAt !== undefined) {
+          if (row.status !== 'queued') continue;
+          next = claimedTask(row, startedAt);
+          claimed.add(row.id);
+        }
+        const changes = stages.get(row.id);
+        if (changes?.length && next.status === 'running') {
+          next = applyStages(next, changes);
+          moved.add(row.id);
+        }
+        if (next !== row) changed.push(next);
+      }
+      if (changed.length > 0) await this.#db.tasks.bulkPut(changed);
+      return { claimed, moved };
+    });
+  }
+
   /** Moves a running task to its next stage; false when it is no longer running. */
   async setStage(id: string, stage: TaskStage, now = Date.now(), summary?: RequestSummary): Promise<boolean> {
     return this.setStages(id, [summary ? { stage, at: now, summary } : { stage, at: now }]);

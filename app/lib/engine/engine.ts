@@ -13,6 +13,7 @@ import { TasksRepo, claimedTask, type StageChange } from '$lib/db/tasks.repo';
 import { adapterFor, resolveProvider, type ResolvedProvider } from './providers';
 import { backoffMs, shouldRetry } from './retry';
 import { rawOf, runAttempt } from './runner';
+import { TaskWriter } from './task-writer';
 import {
   DEFAULT_LIMITS,
   PRIORITY,
@@ -125,6 +126,8 @@ export class Engine {
   #logFlush: Promise<void> = Promise.resolve();
   #logTimer: ReturnType<typeof setTimeout> | undefined;
   #started = false;
+  /** Claims and stage moves, batched: one transaction on the tasks table at a time. */
+  readonly #writer: TaskWriter;
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -133,6 +136,7 @@ export class Engine {
     this.#logs = new LogsRepo(deps.db, deps.logCapacity);
     this.#fetch = deps.fetch ?? ((input, init) => fetch(input, init));
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
+    this.#writer = new TaskWriter(({ claims, stages }) => this.#tasks.writeMany(claims, stages));
   }
 
   /** Joins the leader election and starts listening to the other tabs. */
@@ -376,14 +380,13 @@ export class Engine {
       const gone = new Set(picked.map((task) => task.id));
       if (this.#backlog) this.#backlog = { ...this.#backlog, tasks: this.#backlog.tasks.filter((task) => !gone.has(task.id)) };
       const started = Date.now();
-      const claim = this.#tasks.claimMany([...gone], started);
-      for (const task of picked) this.#startAttempt(claimedTask(task, started), providers.get(task.providerId) ?? null, claim);
+      for (const task of picked) this.#startAttempt(claimedTask(task, started), providers.get(task.providerId) ?? null, this.#writer.claim(task.id, started));
       return;
     }
   }
 
-  /** Starts an attempt now; `claim` is the write of its claim, which it finds refused when the task was canceled meanwhile. */
-  #startAttempt(task: TaskRecord, provider: ResolvedProvider | null, claim: Promise<TaskRecord[]>): void {
+  /** Starts an attempt now; `claim` is the write of its claim, refused (false) when the task was canceled meanwhile. */
+  #startAttempt(task: TaskRecord, provider: ResolvedProvider | null, claim: Promise<boolean>): void {
     const controller = new AbortController();
     const timeoutMs = provider?.timeoutMs ?? 0;
     const timer =
@@ -401,8 +404,8 @@ export class Engine {
       this.#pump();
     });
     const claimed = claim.then(
-      (rows) => {
-        if (!rows.some((row) => row.id === task.id)) controller.abort(new TaskAbort('canceled'));
+      (ok) => {
+        if (!ok) controller.abort(new TaskAbort('canceled'));
       },
       (error: unknown) => controller.abort(error)
     );
@@ -465,9 +468,10 @@ export class Engine {
 
   /**
    * Announces a stage at once and persists it soon after, in the background: the pipeline never
-   * waits on a stage write. Moves within STAGE_WRITE_DELAY_MS share one write (fewer transactions
-   * on the tasks table, which every slot's claim needs too); writes are chained per attempt so they
-   * land in order and before its final write. A task found canceled by the write is aborted.
+   * waits on a stage write. Moves within STAGE_WRITE_DELAY_MS go out together, through the writer
+   * that batches every attempt's claims and stage moves (fewer transactions on the tasks table,
+   * which result saves and the task center's reads need too); writes are chained per attempt so
+   * they land in order and before its final write. A task found canceled by the write is aborted.
    */
   async #stage(id: string, stage: TaskStage, controller: AbortController, summary?: RequestSummary): Promise<void> {
     controller.signal.throwIfAborted();
@@ -480,7 +484,7 @@ export class Engine {
       const changes = entry.stages.splice(0);
       if (changes.length === 0) return;
       entry.writes = entry.writes.then(async () => {
-        const moved = await this.#tasks.setStages(id, changes);
+        const moved = await this.#writer.stages(id, changes);
         if (!moved) controller.abort(new TaskAbort('canceled'));
       });
     }, STAGE_WRITE_DELAY_MS);
