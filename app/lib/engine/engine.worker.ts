@@ -16,8 +16,12 @@ const network = new NetworkState(self.navigator.onLine);
 self.addEventListener('online', () => network.set(true));
 self.addEventListener('offline', () => network.set(false));
 
+// Opening the database goes on while the engine waits for the leader lock, not after it.
+const db = database();
+db.open().catch(() => undefined /* the engine's first query reports why */);
+
 const engine = new Engine({
-  db: database(),
+  db,
   images: { process: processImage, preview: previewImage },
   lock: webLocksLeader(self.navigator.locks),
   channel: broadcastChannel(),
