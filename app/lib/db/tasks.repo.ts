@@ -2,7 +2,7 @@
 // every write that finishes an attempt is conditional on the task still running, so a cancel made
 // in another tab always wins over a late answer.
 
-import Dexie, { liveQuery, type Observable } from 'dexie';
+import Dexie from 'dexie';
 import type { GenerationRequest, InputImage } from '$lib/core/types';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
@@ -416,19 +416,87 @@ export type TaskCounts = Record<TaskStatus, number>;
 
 const STATUSES: readonly TaskStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
 
+/** What the watch functions return: shaped like a Dexie liveQuery, as the state classes take it. */
+export interface TasksQuery<T> {
+  subscribe(observer: { next: (value: T) => void; error?: (error: unknown) => void }): { unsubscribe(): void };
+}
+
+/** The least time between two reads of a followed query while writes keep coming. */
+export const FOLLOW_INTERVAL_MS = 100;
+
+/**
+ * A live read of the tasks table: reads again after committed writes to `tasks` (from any tab or
+ * worker), one read at a time and at most one per FOLLOW_INTERVAL_MS, always once after the last
+ * write. A running engine writes the table a few times per task (tens of times a second); a
+ * liveQuery aborts the read under way and starts another at every one of them, which profiled as
+ * most of the task center's main thread during a batch. Here a burst of writes costs a few reads.
+ */
+function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): TasksQuery<T> {
+  const prefix = `idb://${db.name}/tasks/`;
+  return {
+    subscribe({ next, error }) {
+      let stopped = false;
+      let running = false;
+      let dirty = false;
+      let lastRead = -Infinity;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const read = async (): Promise<void> => {
+        timer = undefined;
+        running = true;
+        dirty = false;
+        lastRead = performance.now();
+        try {
+          const value = await query();
+          if (!stopped) next(value);
+        } catch (cause) {
+          if (!stopped) error?.(cause);
+        } finally {
+          running = false;
+          if (dirty) schedule();
+        }
+      };
+      const schedule = () => {
+        if (stopped || timer !== undefined) return;
+        if (running) {
+          dirty = true;
+          return;
+        }
+        timer = setTimeout(() => void read(), Math.max(0, lastRead + FOLLOW_INTERVAL_MS - performance.now()));
+      };
+      const listener = (parts: Record<string, unknown>) => {
+        // `all`: anything may have changed (a page back from the bfcache). Ranges without `from`
+        // come from writes that matched nothing.
+        const changed = Object.entries(parts).some(([part, range]) => (part === 'all' || part.startsWith(prefix)) && typeof range === 'object' && range !== null && 'from' in range);
+        if (changed) schedule();
+      };
+      Dexie.on.storagemutated.subscribe(listener);
+      void read();
+      return {
+        unsubscribe: () => {
+          stopped = true;
+          clearTimeout(timer);
+          Dexie.on.storagemutated.unsubscribe(listener);
+        }
+      };
+    }
+  };
+}
+
 /** The newest tasks first, optionally of one status; live. */
-export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus | null; limit: number }): Observable<TaskRecord[]> {
-  return liveQuery(() => {
+export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus | null; limit: number }): TasksQuery<TaskRecord[]> {
+  return followTasks(db, () => {
     const { status, limit } = options;
     if (status) return db.tasks.where('[status+createdAt]').between(...statusRange(status)).reverse().limit(limit).toArray();
     return db.tasks.orderBy('createdAt').reverse().limit(limit).toArray();
   });
 }
 
-/** How many tasks are in each status (index counts, no rows read); live. */
-export function watchTaskCounts(db: AtelierDatabase): Observable<TaskCounts> {
-  return liveQuery(async () => {
-    const counts = await Promise.all(STATUSES.map((status) => db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()));
-    return Object.fromEntries(STATUSES.map((status, i) => [status, counts[i] ?? 0])) as TaskCounts;
-  });
+/** How many tasks are in each status (index counts, no rows read, in one transaction); live. */
+export function watchTaskCounts(db: AtelierDatabase): TasksQuery<TaskCounts> {
+  return followTasks(db, () =>
+    db.transaction('r', db.tasks, async () => {
+      const counts = await Promise.all(STATUSES.map((status) => db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()));
+      return Object.fromEntries(STATUSES.map((status, i) => [status, counts[i] ?? 0])) as TaskCounts;
+    })
+  );
 }
