@@ -28,12 +28,21 @@ export interface JsonOptions {
 export class Reply {
   readonly #res: ServerResponse;
   readonly #knobs: Knobs;
+  /** `performance.now()` before which nothing is sent (0: no wait). */
+  #startAt: number;
   #closed = false;
+  #ending = false;
   #dripped = 0;
 
-  constructor(res: ServerResponse, knobs: Knobs) {
+  /**
+   * `startAt` (a `performance.now()` time) holds the first byte of the answer back until then, so a
+   * latency counts from the request's arrival, as a real service's does: the work done to build the
+   * answer (parsing, encoding images) happens inside the latency, not on top of it.
+   */
+  constructor(res: ServerResponse, knobs: Knobs, startAt = 0) {
     this.#res = res;
     this.#knobs = knobs;
+    this.#startAt = startAt;
     res.on('close', () => {
       this.#closed = true;
     });
@@ -45,7 +54,14 @@ export class Reply {
 
   /** True once the client went away, the socket was destroyed or the body ended. */
   get closed(): boolean {
-    return this.#closed || this.#res.writableEnded || this.#res.destroyed;
+    return this.#closed || this.#ending || this.#res.writableEnded || this.#res.destroyed;
+  }
+
+  /** Waits until the answer may start (see the constructor); at once after that. */
+  async #due(): Promise<void> {
+    const wait = this.#startAt - performance.now();
+    this.#startAt = 0;
+    if (wait > 0) await sleep(wait);
   }
 
   head(status: number, headers: HeaderMap): void {
@@ -55,6 +71,7 @@ export class Reply {
 
   /** Writes with backpressure; under the `drip` fault, one byte at a time. */
   async write(data: string | Buffer): Promise<void> {
+    await this.#due();
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (this.#knobs.fault === 'drip') {
       const interval = this.#knobs.paceMs > 0 ? this.#knobs.paceMs : DRIP_INTERVAL_MS;
@@ -84,7 +101,12 @@ export class Reply {
   }
 
   end(): void {
-    if (!this.closed) this.#res.end();
+    if (this.closed) return;
+    const wait = this.#startAt - performance.now();
+    if (wait <= 0) return void this.#res.end();
+    // An answer with no body (an empty stream) still starts no earlier than the latency allows.
+    this.#ending = true;
+    setTimeout(() => this.#res.end(), wait);
   }
 
   /** Tears the connection down without a proper end, as a crashed upstream or proxy does. */

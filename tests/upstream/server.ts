@@ -7,7 +7,7 @@ import { FLAVORS } from './flavors/index.ts';
 import { maskKey, sendError, type Exchange, type Flavor } from './flavors/flavor.ts';
 import { isFaultName, KnobError, readContentMarkers, resolveKnobs, type FaultName, type Knobs } from './knobs.ts';
 import { BodyTooLargeError, readBody, recordRequest, requestText, summariseRequest, type RecordedRequest } from './recording.ts';
-import { Reply, sleep } from './reply.ts';
+import { Reply } from './reply.ts';
 
 export type { FaultName } from './knobs.ts';
 export type { RecordedRequest } from './recording.ts';
@@ -17,7 +17,7 @@ export interface UpstreamOptions {
   port?: number;
   /** Default 127.0.0.1; only loopback addresses are accepted. */
   host?: string;
-  /** Delay before the response starts (default 0). */
+  /** Time from the request's arrival to the response's start, the upstream's own work included (default 0). */
   latencyMs?: number;
   /** Delay between SSE events / streamed chunks (default 0). */
   paceMs?: number;
@@ -123,7 +123,7 @@ export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstre
     await reply.body(200, { 'content-type': file.contentType, 'cache-control': 'public, max-age=3600' }, file.bytes);
   }
 
-  async function api(flavor: Flavor, record: RecordedRequest, res: ServerResponse, url: URL): Promise<void> {
+  async function api(flavor: Flavor, record: RecordedRequest, res: ServerResponse, url: URL, arrived: number): Promise<void> {
     const text = requestText(record);
     let requestKnobs: Knobs;
     try {
@@ -133,7 +133,10 @@ export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstre
       await new Reply(res, defaultKnobs()).json(400, { upstream_error: error.message });
       return;
     }
-    const reply = new Reply(res, requestKnobs);
+    const fault = requestKnobs.fault;
+    const latency = fault === '504' && requestKnobs.latencyMs === 0 ? GATEWAY_TIMEOUT_DELAY_MS : requestKnobs.latencyMs;
+    // The answer starts `latency` after the request arrived, the upstream's own work included.
+    const reply = new Reply(res, requestKnobs, arrived + latency);
     const exchange: Exchange = {
       record,
       route: url.pathname.slice(flavor.prefix.length) || '/',
@@ -143,11 +146,6 @@ export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstre
       origin,
       files
     };
-
-    const fault = requestKnobs.fault;
-    const latency = fault === '504' && requestKnobs.latencyMs === 0 ? GATEWAY_TIMEOUT_DELAY_MS : requestKnobs.latencyMs;
-    if (latency > 0) await sleep(latency);
-    if (reply.closed) return;
 
     // A proxy in front of the service answers a 502 before the service ever sees the key.
     if (fault === 'html-502') return reply.body(502, { 'content-type': 'text/html', server: 'nginx' }, NGINX_502);
@@ -175,6 +173,7 @@ export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstre
       return;
     }
     const body = await readBody(req);
+    const arrived = performance.now();
     const record = recordRequest(req, url, body);
     requests.push(record);
     if (req.method === 'OPTIONS') {
@@ -185,7 +184,7 @@ export async function startUpstream(o: UpstreamOptions = {}): Promise<TestUpstre
       return;
     }
     if (url.pathname.startsWith('/files/') && req.method === 'GET') return serveFile(res, url);
-    await api(flavorFor(url.pathname), record, res, url);
+    await api(flavorFor(url.pathname), record, res, url, arrived);
   }
 
   const server = createServer((req, res) => {

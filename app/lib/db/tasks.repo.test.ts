@@ -1,10 +1,10 @@
 import 'fake-indexeddb/auto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AtelierDatabase } from './database';
 import { newId } from './ids';
 import { prepareImageSet } from './images.repo';
 import type { TaskError } from './records';
-import { QueueFullError, TasksRepo, queueOrder, type NewTask } from './tasks.repo';
+import { FOLLOW_INTERVAL_MS, QueueFullError, TasksRepo, queueOrder, watchTaskCounts, watchTasks, type NewTask } from './tasks.repo';
 
 function newTask(overrides: Partial<NewTask> = {}): NewTask {
   return {
@@ -160,5 +160,103 @@ describe('TasksRepo', () => {
     expect((await sut.stopAll()).sort()).toEqual([running.id, queued.id].sort());
     expect(await sut.hasUnfinished()).toBe(false);
     expect((await db.tasks.get(done.id))?.status).toBe('failed');
+  });
+
+  it('counts every cancel in the cancel epoch, written with the cancel itself; other moves leave it alone', async () => {
+    const a = await sut.add(newTask(), 10);
+    const b = await sut.add(newTask(), 10);
+    const c = await sut.add(newTask(), 10);
+    const before = await sut.cancelEpoch();
+    await sut.claim(a.id);
+    await sut.setStage(a.id, 'waiting');
+    await sut.requeue(a.id, { notBefore: 0, waitingFor: 'retry', error: upstreamDown, consumeRetry: true });
+    const afterOtherMoves = await sut.cancelEpoch();
+
+    await sut.cancel(b.id);
+    const afterCancel = await sut.cancelEpoch();
+    await sut.cancelQueued();
+    const afterCancelQueued = await sut.cancelEpoch();
+    await sut.retry(c.id, 2);
+    await sut.stopAll();
+
+    expect(afterOtherMoves).toBe(before);
+    expect(afterCancel).toBe(before + 1);
+    expect(afterCancelQueued).toBe(before + 2);
+    expect(await sut.cancelEpoch()).toBe(before + 3);
+  });
+
+  it('a cancel that fails to write leaves the cancel epoch as it was', async () => {
+    const task = await sut.add(newTask(), 10);
+    const before = await sut.cancelEpoch();
+    const failing = () => {
+      throw new Error('disk gone');
+    };
+    db.tasks.hook('updating', failing);
+    await expect(sut.cancel(task.id)).rejects.toThrow();
+    db.tasks.hook('updating').unsubscribe(failing);
+
+    expect(await sut.cancelEpoch()).toBe(before);
+    expect((await db.tasks.get(task.id))?.status).toBe('queued');
+  });
+
+  it('writes claims and stage moves of several tasks in one go, refusing a claim whose task was canceled', async () => {
+    const a = await sut.add(newTask(), 10);
+    const b = await sut.add(newTask(), 10);
+    const running = await sut.add(newTask(), 10);
+    await sut.claim(running.id, 100);
+    await sut.cancel(b.id);
+
+    const result = await sut.writeMany(
+      new Map([
+        [a.id, 200],
+        [b.id, 200]
+      ]),
+      new Map([
+        [a.id, [{ stage: 'waiting' as const, at: 210 }]],
+        [b.id, [{ stage: 'waiting' as const, at: 210 }]],
+        [running.id, [{ stage: 'receiving' as const, at: 250 }]]
+      ])
+    );
+
+    expect(result).toEqual({ claimed: new Set([a.id]), moved: new Set([a.id, running.id]) });
+    expect(await db.tasks.get(a.id)).toMatchObject({ status: 'running', attempts: 1, startedAt: 200, stage: 'waiting', stageStartedAt: 210, timings: { sending: 10 } });
+    expect(await db.tasks.get(b.id)).toMatchObject({ status: 'canceled', attempts: 0 });
+    expect(await db.tasks.get(running.id)).toMatchObject({ status: 'running', stage: 'receiving', timings: { sending: 150 } });
+  });
+
+  it('follows writes to the tasks table with a few reads for a burst of writes, and ends on the last state', async () => {
+    const reads = vi.spyOn(db.tasks, 'orderBy');
+    const seen: number[] = [];
+    const subscription = watchTasks(db, { limit: 100 }).subscribe({ next: (rows) => seen.push(rows.length) });
+    const started = performance.now();
+    for (let i = 0; i < 40; i++) await sut.add(newTask(), 100);
+    const elapsed = performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS * 3));
+    subscription.unsubscribe();
+
+    expect(seen.at(-1)).toBe(40);
+    // A liveQuery starts a read for every one of the 40 writes.
+    expect(reads.mock.calls.length).toBeLessThanOrEqual(Math.ceil(elapsed / FOLLOW_INTERVAL_MS) + 2);
+  });
+
+  it('does not read again for writes to other tables, and stops reading once unsubscribed', async () => {
+    await db.open(); // creating the database notifies every table once
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const reads = vi.spyOn(db.tasks, 'where');
+    const seen: Record<string, number>[] = [];
+    const subscription = watchTaskCounts(db).subscribe({ next: (counts) => seen.push(counts) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const afterFirst = reads.mock.calls.length;
+    await db.settings.put({ key: 'unrelated', value: 1 });
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS * 2));
+    const afterOtherTable = reads.mock.calls.length;
+    await sut.add(newTask(), 10);
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS * 2));
+    subscription.unsubscribe();
+    await sut.add(newTask(), 10);
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS * 2));
+
+    expect(afterOtherTable).toBe(afterFirst);
+    expect(seen.map((counts) => counts.queued)).toEqual([0, 1]);
   });
 });

@@ -2,7 +2,7 @@
 // every write that finishes an attempt is conditional on the task still running, so a cancel made
 // in another tab always wins over a late answer.
 
-import Dexie, { liveQuery, type Observable } from 'dexie';
+import Dexie from 'dexie';
 import type { GenerationRequest, InputImage } from '$lib/core/types';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
@@ -38,6 +38,14 @@ export interface Requeue {
 }
 
 const UNFINISHED: readonly TaskStatus[] = ['queued', 'running'];
+
+/**
+ * The settings row counting cancels: every cancel bumps it in the cancel's own transaction. A
+ * leader that read it before reading the queue and finds it unchanged now knows no cancel has
+ * landed since, so what it read as queued still is, and it may send at once. The row sits in a
+ * table the engine never writes while running tasks, so reading it never waits behind their writes.
+ */
+export const CANCEL_EPOCH_KEY = 'engine.cancelEpoch';
 const RETRYABLE: readonly TaskStatus[] = ['failed', 'canceled', 'interrupted', 'succeeded'];
 
 function statusRange(status: TaskStatus) {
@@ -179,24 +187,49 @@ export class TasksRepo {
     if (ids.length === 0) return [];
     return this.#db.transaction('rw', this.#db.tasks, async () => {
       const rows = await this.#db.tasks.bulkGet([...ids]);
-      const claimed = rows
-        .filter((task): task is TaskRecord => task?.status === 'queued')
-        .map(
-          (task): TaskRecord => ({
-            ...task,
-            status: 'running',
-            stage: 'sending',
-            stageStartedAt: now,
-            attempts: task.attempts + 1,
-            notBefore: 0,
-            waitingFor: null,
-            startedAt: task.startedAt ?? now,
-            finishedAt: null,
-            updatedAt: now
-          })
-        );
+      const claimed = rows.filter((task): task is TaskRecord => task?.status === 'queued').map((task) => claimedTask(task, now));
       if (claimed.length > 0) await this.#db.tasks.bulkPut(claimed);
       return claimed;
+    });
+  }
+
+  /** How many cancels have landed so far (see CANCEL_EPOCH_KEY); reads only the settings table. */
+  async cancelEpoch(): Promise<number> {
+    const row = await this.#db.settings.get(CANCEL_EPOCH_KEY);
+    return typeof row?.value === 'number' ? row.value : 0;
+  }
+
+  /**
+   * Claims (queued -> running, started at the given time) and stage moves of running tasks, in one
+   * transaction: the engine's batched small writes. Says which claims found their task queued and
+   * which tasks the stage moves found running (a claim refused skips that task's moves too).
+   */
+  async writeMany(claims: ReadonlyMap<string, number>, stages: ReadonlyMap<string, readonly StageChange[]>): Promise<{ claimed: Set<string>; moved: Set<string> }> {
+    const ids = [...new Set([...claims.keys(), ...stages.keys()])];
+    const claimed = new Set<string>();
+    const moved = new Set<string>();
+    if (ids.length === 0) return { claimed, moved };
+    return this.#db.transaction('rw', this.#db.tasks, async () => {
+      const rows = await this.#db.tasks.bulkGet(ids);
+      const changed: TaskRecord[] = [];
+      for (const row of rows) {
+        if (!row) continue;
+        let next = row;
+        const startedAt = claims.get(row.id);
+        if (startedAt !== undefined) {
+          if (row.status !== 'queued') continue;
+          next = claimedTask(row, startedAt);
+          claimed.add(row.id);
+        }
+        const changes = stages.get(row.id);
+        if (changes?.length && next.status === 'running') {
+          next = applyStages(next, changes);
+          moved.add(row.id);
+        }
+        if (next !== row) changed.push(next);
+      }
+      if (changed.length > 0) await this.#db.tasks.bulkPut(changed);
+      return { claimed, moved };
     });
   }
 
@@ -268,6 +301,9 @@ export class TasksRepo {
 
   /** Called by a new leader: whatever is still `running` belonged to a leader that died. */
   async interruptRunning(now = Date.now()): Promise<string[]> {
+    // Usually nothing was left running: a read (which runs beside other readers, such as the task
+    // center's) says so without waiting for the table's write lock.
+    if ((await this.#db.tasks.where('[status+createdAt]').between(...statusRange('running')).count()) === 0) return [];
     const error: TaskError = { kind: 'interrupted', message: 'The tab running this task closed before it finished.', retryable: true };
     return this.#updateWhere('running', (task) => ({
       status: 'interrupted',
@@ -282,18 +318,30 @@ export class TasksRepo {
 
   /** Cancels one queued or running task; false when it had already finished. */
   async cancel(id: string, now = Date.now()): Promise<boolean> {
-    return this.#update(id, UNFINISHED, (task) => cancelPatch(task, now));
+    return this.#canceling(() => this.#update(id, UNFINISHED, (task) => cancelPatch(task, now)));
   }
 
   async cancelQueued(now = Date.now()): Promise<string[]> {
-    return this.#updateWhere('queued', (task) => cancelPatch(task, now));
+    return this.#canceling(() => this.#updateWhere('queued', (task) => cancelPatch(task, now)));
   }
 
   /** The emergency stop: every unfinished task becomes canceled. */
   async stopAll(now = Date.now()): Promise<string[]> {
-    const queued = await this.cancelQueued(now);
-    const running = await this.#updateWhere('running', (task) => cancelPatch(task, now));
-    return [...running, ...queued];
+    return this.#canceling(async () => {
+      const queued = await this.#updateWhere('queued', (task) => cancelPatch(task, now));
+      const running = await this.#updateWhere('running', (task) => cancelPatch(task, now));
+      return [...running, ...queued];
+    });
+  }
+
+  /** Runs a cancel and bumps the cancel epoch in the same transaction (see CANCEL_EPOCH_KEY). */
+  async #canceling<T>(cancel: () => Promise<T>): Promise<T> {
+    return this.#db.transaction('rw', this.#db.tasks, this.#db.settings, async () => {
+      const result = await cancel();
+      const epoch = await this.cancelEpoch();
+      await this.#db.settings.put({ key: CANCEL_EPOCH_KEY, value: epoch + 1 });
+      return result;
+    });
   }
 
   /** Puts a finished task back in the queue with fresh retries; its earlier images stay. */
@@ -326,6 +374,22 @@ export class TasksRepo {
   }
 }
 
+/** A queued task as it starts an attempt. */
+export function claimedTask(task: TaskRecord, now: number): TaskRecord {
+  return {
+    ...task,
+    status: 'running',
+    stage: 'sending',
+    stageStartedAt: now,
+    attempts: task.attempts + 1,
+    notBefore: 0,
+    waitingFor: null,
+    startedAt: task.startedAt ?? now,
+    finishedAt: null,
+    updatedAt: now
+  };
+}
+
 function cancelPatch(task: TaskRecord, now: number): Partial<TaskRecord> {
   return {
     status: 'canceled',
@@ -352,19 +416,87 @@ export type TaskCounts = Record<TaskStatus, number>;
 
 const STATUSES: readonly TaskStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
 
+/** What the watch functions return: shaped like a Dexie liveQuery, as the state classes take it. */
+export interface TasksQuery<T> {
+  subscribe(observer: { next: (value: T) => void; error?: (error: unknown) => void }): { unsubscribe(): void };
+}
+
+/** The least time between two reads of a followed query while writes keep coming. */
+export const FOLLOW_INTERVAL_MS = 100;
+
+/**
+ * A live read of the tasks table: reads again after committed writes to `tasks` (from any tab or
+ * worker), one read at a time and at most one per FOLLOW_INTERVAL_MS, always once after the last
+ * write. A running engine writes the table a few times per task (tens of times a second); a
+ * liveQuery aborts the read under way and starts another at every one of them, which profiled as
+ * most of the task center's main thread during a batch. Here a burst of writes costs a few reads.
+ */
+function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): TasksQuery<T> {
+  const prefix = `idb://${db.name}/tasks/`;
+  return {
+    subscribe({ next, error }) {
+      let stopped = false;
+      let running = false;
+      let dirty = false;
+      let lastRead = -Infinity;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const read = async (): Promise<void> => {
+        timer = undefined;
+        running = true;
+        dirty = false;
+        lastRead = performance.now();
+        try {
+          const value = await query();
+          if (!stopped) next(value);
+        } catch (cause) {
+          if (!stopped) error?.(cause);
+        } finally {
+          running = false;
+          if (dirty) schedule();
+        }
+      };
+      const schedule = () => {
+        if (stopped || timer !== undefined) return;
+        if (running) {
+          dirty = true;
+          return;
+        }
+        timer = setTimeout(() => void read(), Math.max(0, lastRead + FOLLOW_INTERVAL_MS - performance.now()));
+      };
+      const listener = (parts: Record<string, unknown>) => {
+        // `all`: anything may have changed (a page back from the bfcache). Ranges without `from`
+        // come from writes that matched nothing.
+        const changed = Object.entries(parts).some(([part, range]) => (part === 'all' || part.startsWith(prefix)) && typeof range === 'object' && range !== null && 'from' in range);
+        if (changed) schedule();
+      };
+      Dexie.on.storagemutated.subscribe(listener);
+      void read();
+      return {
+        unsubscribe: () => {
+          stopped = true;
+          clearTimeout(timer);
+          Dexie.on.storagemutated.unsubscribe(listener);
+        }
+      };
+    }
+  };
+}
+
 /** The newest tasks first, optionally of one status; live. */
-export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus | null; limit: number }): Observable<TaskRecord[]> {
-  return liveQuery(() => {
+export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus | null; limit: number }): TasksQuery<TaskRecord[]> {
+  return followTasks(db, () => {
     const { status, limit } = options;
     if (status) return db.tasks.where('[status+createdAt]').between(...statusRange(status)).reverse().limit(limit).toArray();
     return db.tasks.orderBy('createdAt').reverse().limit(limit).toArray();
   });
 }
 
-/** How many tasks are in each status (index counts, no rows read); live. */
-export function watchTaskCounts(db: AtelierDatabase): Observable<TaskCounts> {
-  return liveQuery(async () => {
-    const counts = await Promise.all(STATUSES.map((status) => db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()));
-    return Object.fromEntries(STATUSES.map((status, i) => [status, counts[i] ?? 0])) as TaskCounts;
-  });
+/** How many tasks are in each status (index counts, no rows read, in one transaction); live. */
+export function watchTaskCounts(db: AtelierDatabase): TasksQuery<TaskCounts> {
+  return followTasks(db, () =>
+    db.transaction('r', db.tasks, async () => {
+      const counts = await Promise.all(STATUSES.map((status) => db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()));
+      return Object.fromEntries(STATUSES.map((status, i) => [status, counts[i] ?? 0])) as TaskCounts;
+    })
+  );
 }

@@ -167,6 +167,20 @@ async function allSettled(db: AtelierDatabase, count: number, timeoutMs?: number
   );
 }
 
+/** A fetch that notes when each prompt's request was handed to the network (its time, by prompt). */
+function recordingFetch(): { fetch: typeof fetch; sentAt: Map<string, number> } {
+  const sentAt = new Map<string, number>();
+  return {
+    sentAt,
+    fetch: async (input, init) => {
+      const at = performance.now();
+      const request = input instanceof Request ? input : new Request(input, init);
+      sentAt.set(((await request.clone().json()) as { prompt: string }).prompt, at);
+      return fetch(request);
+    }
+  };
+}
+
 // ---- Specs --------------------------------------------------------------------------------------
 
 describe('Engine', () => {
@@ -308,6 +322,63 @@ describe('Engine', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('never sends a queued task canceled from another tab, even before the leader hears of the cancel', async () => {
+    const { db, engine } = setup();
+    // A free global slot makes the leader read (and keep) the queue after each submission, while
+    // the provider's limit holds the rest back: the leader knows them all as queued.
+    const p = await provider(db, { concurrency: 1 });
+    const recorder = recordingFetch();
+    const leader = engine({ fetch: recorder.fetch, limits: { globalConcurrency: 2 } });
+    await waitFor(() => leader.isLeader, (leading) => leading);
+    const ids: string[] = [];
+    for (const prompt of ['first [latency:300]', 'canceled', 'canceled with the queue', 'canceled with the queue too']) ids.push(await leader.submit({ providerId: p.id, request: request(prompt) }));
+    await waitFor(() => upstream.requests.length, (n) => n === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Another tab whose words never reach the leader: only the database can tell it.
+    const otherTab = engine({ channel: broadcastChannel(`elsewhere-${newId()}`) });
+
+    expect(await otherTab.cancel(ids[1]!)).toBe(true);
+    expect(await otherTab.cancelQueued()).toBe(2);
+
+    const tasks = await allSettled(db, 4);
+    expect(tasks.map((task) => task.status)).toEqual(['succeeded', 'canceled', 'canceled', 'canceled']);
+    expect([...recorder.sentAt.keys()]).toEqual(['first [latency:300]']);
+  });
+
+  it('no request goes out after its cancel completed, with cancels racing the scheduler', async () => {
+    const { db, engine, network } = setup();
+    const p = await provider(db, { concurrency: 3 });
+    const { fetch: recording, sentAt } = recordingFetch();
+    const leader = engine({ fetch: recording });
+    await waitFor(() => leader.isLeader, (leading) => leading);
+    const otherTab = engine({ channel: broadcastChannel(`elsewhere-${newId()}`) });
+    // Queued while offline, so the whole queue is there when the scheduler and the cancels start.
+    network.set(false);
+    const prompts = new Map<string, string>();
+    for (let i = 0; i < 30; i++) {
+      const prompt = `race ${i} [latency:${30 + (i % 4) * 10}]`;
+      prompts.set(await leader.submit({ providerId: p.id, request: request(prompt, { size: '64x64' }) }), prompt);
+    }
+    // A fixed pseudo-random order and spacing, so a failure can be replayed.
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const order = [...prompts.keys()].sort(() => random() - 0.5).slice(0, 15);
+    const canceledAt = new Map<string, number>();
+    network.set(true);
+    for (const id of order) {
+      await new Promise((resolve) => setTimeout(resolve, random() * 20));
+      if (await otherTab.cancel(id)) canceledAt.set(id, performance.now());
+    }
+
+    const tasks = await allSettled(db, 30);
+    expect(tasks.every((task) => task.status === 'succeeded' || task.status === 'canceled')).toBe(true);
+    const late = [...canceledAt].filter(([id, at]) => (sentAt.get(prompts.get(id)!) ?? -Infinity) > at);
+    expect(late).toEqual([]);
+    // The cancels really raced the scheduler: some canceled tasks had been sent, some never were.
+    expect([...canceledAt.keys()].some((id) => sentAt.has(prompts.get(id)!))).toBe(true);
+    expect([...canceledAt.keys()].some((id) => !sentAt.has(prompts.get(id)!))).toBe(true);
   });
 
   it('a new leader continues the queue when the leader leaves', async () => {

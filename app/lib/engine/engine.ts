@@ -9,10 +9,11 @@ import { newId } from '$lib/db/ids';
 import { prepareImageSet, sha256Hex, type ImageInput, type PreparedImageSet } from '$lib/db/images.repo';
 import { LogsRepo } from '$lib/db/logs.repo';
 import type { LogLevel, LogRecord, RequestSummary, TaskError, TaskRecord, TaskStage } from '$lib/db/records';
-import { TasksRepo, type StageChange } from '$lib/db/tasks.repo';
+import { TasksRepo, claimedTask, type StageChange } from '$lib/db/tasks.repo';
 import { adapterFor, resolveProvider, type ResolvedProvider } from './providers';
 import { backoffMs, shouldRetry } from './retry';
 import { rawOf, runAttempt } from './runner';
+import { TaskWriter } from './task-writer';
 import {
   DEFAULT_LIMITS,
   PRIORITY,
@@ -69,12 +70,18 @@ const STAGE_WRITE_DELAY_MS = 50;
 /** How long log entries gather before they are written together: one transaction per burst, not per line or per task. */
 const LOG_FLUSH_DELAY_MS = 200;
 
+interface Backlog {
+  tasks: TaskRecord[];
+  /** The cancel epoch read before the tasks (TasksRepo.cancelEpoch). */
+  cancelEpoch: number;
+}
+
 interface Running {
   controller: AbortController;
   providerId: string;
   /** True while the attempt talks to the upstream; only those count against the concurrency limits. */
   onNetwork: boolean;
-  /** Stage writes of this attempt, chained so they land in order and before its final write. */
+  /** The claim's write, then stage writes of this attempt, chained so they land in order and before its final write. */
   writes: Promise<unknown>;
   /** Stage moves not written yet: they go out together in the next write (or with the results). */
   stages: StageChange[];
@@ -101,12 +108,12 @@ export class Engine {
   #pumping = false;
   #pumpAgain = false;
   /**
-   * The queued tasks in scheduling order as last read, minus those claimed since: a freed slot
-   * takes the next one from here and claims it, without reading the whole queue again. Null when
-   * the queue changed in ways only a read shows (new, requeued or retried work); `#backlogEpoch`
-   * counts those changes so a read that raced one is not kept.
+   * The queued tasks in scheduling order as last read, minus those started since, and the cancel
+   * epoch read just before them: a freed slot takes the next one from here, without reading the
+   * whole queue again. Null when the queue changed in ways only a read shows (new, requeued or
+   * retried work); `#backlogEpoch` counts those changes so a read that raced one is not kept.
    */
-  #backlog: TaskRecord[] | null = null;
+  #backlog: Backlog | null = null;
   #backlogEpoch = 0;
   /**
    * Providers as last read: picking uses their limits at once, while the picked tasks' providers
@@ -119,6 +126,8 @@ export class Engine {
   #logFlush: Promise<void> = Promise.resolve();
   #logTimer: ReturnType<typeof setTimeout> | undefined;
   #started = false;
+  /** Claims and stage moves, batched: one transaction on the tasks table at a time. */
+  readonly #writer: TaskWriter;
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -127,6 +136,7 @@ export class Engine {
     this.#logs = new LogsRepo(deps.db, deps.logCapacity);
     this.#fetch = deps.fetch ?? ((input, init) => fetch(input, init));
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
+    this.#writer = new TaskWriter(({ claims, stages }) => this.#tasks.writeMany(claims, stages));
   }
 
   /** Joins the leader election and starts listening to the other tabs. */
@@ -301,15 +311,28 @@ export class Engine {
   }
 
   /** The queue in scheduling order: the kept backlog, or a fresh read (kept unless the queue changed meanwhile). */
-  async #queued(): Promise<TaskRecord[]> {
+  async #queued(): Promise<Backlog> {
     if (this.#backlog) return this.#backlog;
     const epoch = this.#backlogEpoch;
-    const queued = await this.#tasks.queued();
-    if (epoch === this.#backlogEpoch) this.#backlog = queued;
-    return queued;
+    // The cancel epoch first: a cancel landing between the two reads then shows as a changed
+    // epoch (and the queue is read again), never as a queued task that is no longer queued.
+    const cancelEpoch = await this.#tasks.cancelEpoch();
+    const backlog = { tasks: await this.#tasks.queued(), cancelEpoch };
+    if (epoch === this.#backlogEpoch) this.#backlog = backlog;
+    return backlog;
   }
 
-  /** Picks what the free slots allow from the queue, claims it in one transaction and starts it, until nothing more fits. */
+  /**
+   * Picks what the free slots allow from the queue and starts it at once, until nothing more fits.
+   *
+   * A freed slot never waits for a write on the tasks table (where claims would queue behind the
+   * results, stage and cancel writes of other tasks): the queue as read is still true when the
+   * cancel epoch, read again just before starting (from a table nothing else writes meanwhile),
+   * has not moved, since no one but the leader moves a queued task except by canceling it. So the
+   * picks start, and their claim (queued -> running) is written behind them; a claim that finds a
+   * task no longer queued (a cancel that began after the check) aborts its attempt at once.
+   * A cancel that completed before the check is always seen: its request is never sent.
+   */
   async #fill(): Promise<void> {
     clearTimeout(this.#wakeTimer);
     const providers = this.#providers;
@@ -318,7 +341,7 @@ export class Engine {
       if (!this.#leading || !this.#deps.network.online) return;
       let free = this.limits.globalConcurrency - this.#inFlight();
       if (free <= 0) return;
-      const queued = await this.#queued();
+      const backlog = await this.#queued();
       const now = Date.now();
       const perProvider = new Map<string, number>();
       for (const entry of this.#running.values()) {
@@ -326,7 +349,7 @@ export class Engine {
       }
       const picked: TaskRecord[] = [];
       let nextWake = Infinity;
-      for (const task of queued) {
+      for (const task of backlog.tasks) {
         if (free === 0) break;
         if (this.#running.has(task.id)) continue;
         if (task.notBefore > now) {
@@ -344,25 +367,26 @@ export class Engine {
       clearTimeout(this.#wakeTimer);
       if (nextWake < Infinity) this.#wakeTimer = setTimeout(() => this.#pump(), Math.max(0, nextWake - Date.now()));
       if (picked.length === 0) return;
+      // The providers are read again too, so an attempt always runs with the current key and URL.
       const providerIds = [...new Set(picked.map((task) => task.providerId))];
-      const [claimed, fresh] = await Promise.all([
-        this.#tasks.claimMany(picked.map((task) => task.id)),
-        Promise.all(providerIds.map((id) => resolveProvider(this.#db, id)))
-      ]);
+      const [cancelEpoch, fresh] = await Promise.all([this.#tasks.cancelEpoch(), Promise.all(providerIds.map((id) => resolveProvider(this.#db, id)))]);
       providerIds.forEach((id, i) => providers.set(id, fresh[i] ?? null));
-      // Claimed or not (canceled meanwhile), picked tasks are no longer waiting.
-      const gone = new Set(picked.map((task) => task.id));
-      if (this.#backlog) this.#backlog = this.#backlog.filter((task) => !gone.has(task.id));
-      if (!this.#leading) {
-        // Lost the lead while claiming: the next leader marks these interrupted.
-        return;
+      if (!this.#leading) return;
+      if (cancelEpoch !== backlog.cancelEpoch) {
+        // A cancel landed since the queue was read: read it again, then pick again.
+        this.#forgetBacklog();
+        continue;
       }
-      for (const task of claimed) this.#startAttempt(task, providers.get(task.providerId) ?? null);
-      if (claimed.length === picked.length) return;
+      const gone = new Set(picked.map((task) => task.id));
+      if (this.#backlog) this.#backlog = { ...this.#backlog, tasks: this.#backlog.tasks.filter((task) => !gone.has(task.id)) };
+      const started = Date.now();
+      for (const task of picked) this.#startAttempt(claimedTask(task, started), providers.get(task.providerId) ?? null, this.#writer.claim(task.id, started));
+      return;
     }
   }
 
-  #startAttempt(task: TaskRecord, provider: ResolvedProvider | null): void {
+  /** Starts an attempt now; `claim` is the write of its claim, refused (false) when the task was canceled meanwhile. */
+  #startAttempt(task: TaskRecord, provider: ResolvedProvider | null, claim: Promise<boolean>): void {
     const controller = new AbortController();
     const timeoutMs = provider?.timeoutMs ?? 0;
     const timer =
@@ -379,7 +403,13 @@ export class Engine {
       this.#previewing.delete(task.id);
       this.#pump();
     });
-    this.#running.set(task.id, { controller, providerId: task.providerId, onNetwork: true, writes: Promise.resolve(), stages: [], stageTimer: undefined, done });
+    const claimed = claim.then(
+      (ok) => {
+        if (!ok) controller.abort(new TaskAbort('canceled'));
+      },
+      (error: unknown) => controller.abort(error)
+    );
+    this.#running.set(task.id, { controller, providerId: task.providerId, onNetwork: true, writes: claimed, stages: [], stageTimer: undefined, done });
   }
 
   /** Attempts talking to an upstream right now (decoding and saving do not hold a slot). */
@@ -438,9 +468,10 @@ export class Engine {
 
   /**
    * Announces a stage at once and persists it soon after, in the background: the pipeline never
-   * waits on a stage write. Moves within STAGE_WRITE_DELAY_MS share one write (fewer transactions
-   * on the tasks table, which every slot's claim needs too); writes are chained per attempt so they
-   * land in order and before its final write. A task found canceled by the write is aborted.
+   * waits on a stage write. Moves within STAGE_WRITE_DELAY_MS go out together, through the writer
+   * that batches every attempt's claims and stage moves (fewer transactions on the tasks table,
+   * which result saves and the task center's reads need too); writes are chained per attempt so
+   * they land in order and before its final write. A task found canceled by the write is aborted.
    */
   async #stage(id: string, stage: TaskStage, controller: AbortController, summary?: RequestSummary): Promise<void> {
     controller.signal.throwIfAborted();
@@ -453,7 +484,7 @@ export class Engine {
       const changes = entry.stages.splice(0);
       if (changes.length === 0) return;
       entry.writes = entry.writes.then(async () => {
-        const moved = await this.#tasks.setStages(id, changes);
+        const moved = await this.#writer.stages(id, changes);
         if (!moved) controller.abort(new TaskAbort('canceled'));
       });
     }, STAGE_WRITE_DELAY_MS);

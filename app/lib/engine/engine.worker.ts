@@ -4,11 +4,11 @@
 
 import * as Comlink from 'comlink';
 import { database } from '$lib/db/database';
-import { previewImage, processImage } from '$lib/imaging/thumbnail';
 import { Engine } from './engine';
+import type { ImagingWorkerApi } from './imaging.worker';
 import { webLocksLeader } from './locks';
 import { NetworkState } from './network';
-import { broadcastChannel, type SubmitInput } from './types';
+import { broadcastChannel, type ImageTools, type SubmitInput } from './types';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -16,9 +16,23 @@ const network = new NetworkState(self.navigator.onLine);
 self.addEventListener('online', () => network.set(true));
 self.addEventListener('offline', () => network.set(false));
 
+// Images are decoded and thumbnailed in a worker of their own (see imaging.worker.ts), started
+// when the first result arrives.
+let imaging: Comlink.Remote<ImagingWorkerApi> | undefined;
+const imagingWorker = (): Comlink.Remote<ImagingWorkerApi> =>
+  (imaging ??= Comlink.wrap<ImagingWorkerApi>(new Worker(new URL('./imaging.worker.ts', import.meta.url), { type: 'module', name: 'atelier-imaging' })));
+const images: ImageTools = {
+  process: (bytes, mime) => imagingWorker().process(bytes, mime),
+  preview: (bytes, mime) => imagingWorker().preview(bytes, mime)
+};
+
+// Opening the database goes on while the engine waits for the leader lock, not after it.
+const db = database();
+db.open().catch(() => undefined /* the engine's first query reports why */);
+
 const engine = new Engine({
-  db: database(),
-  images: { process: processImage, preview: previewImage },
+  db,
+  images,
   lock: webLocksLeader(self.navigator.locks),
   channel: broadcastChannel(),
   network
