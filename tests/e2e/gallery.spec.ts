@@ -92,6 +92,37 @@ test('detail view shows the recipe and moves to neighbours by keyboard', async (
   await expect(page.getByRole('link', { name: 'Remix' })).toHaveAttribute('href', /\/\?remix=0E2E/);
 });
 
+test('a long grid shows images where it is scrolled to, and comes back to the same place from an image', async ({ page }) => {
+  await seed(page, Array.from({ length: 160 }, (_, i) => ({ prompt: `scene ${i}` })));
+  await page.reload();
+  await expect(page.getByText('160 images')).toBeVisible();
+  // Only a window of tiles is drawn, and the first row shows decoded images, not placeholders.
+  await expect.poll(() => shown(page, 'scene 159')).toBe(true);
+  expect(await grid(page).getByRole('listitem').count()).toBeLessThan(160);
+
+  await page.mouse.wheel(0, 2400);
+  const opened = grid(page).locator('img').last();
+  await expect(opened).toBeVisible();
+  const name = (await opened.getAttribute('alt'))!;
+  await opened.scrollIntoViewIfNeeded();
+  const y = await page.evaluate(() => window.scrollY);
+  expect(y).toBeGreaterThan(1000);
+  await opened.click();
+  await expect(page).toHaveURL(/\/gallery\/0E2E/);
+
+  await page.goBack();
+  await expect.poll(() => shown(page, name)).toBe(true);
+  expect(await page.evaluate(() => window.scrollY)).toBe(y);
+});
+
+/** Whether the tile of a prompt shows its thumbnail, loaded and decoded. */
+function shown(page: Page, prompt: string): Promise<boolean> {
+  return page.evaluate((alt) => {
+    const img = [...document.querySelectorAll<HTMLImageElement>('[role=list] img')].find((candidate) => candidate.alt === alt);
+    return !!img && img.complete && img.naturalWidth > 0;
+  }, prompt);
+}
+
 test('bulk delete moves to the trash, and restore brings images back', async ({ page }) => {
   await seed(page, [{ prompt: 'keep me' }, { prompt: 'delete one' }, { prompt: 'delete two' }]);
   await page.reload();

@@ -6,7 +6,6 @@ import {
   addTags,
   candidatesOf,
   defaultFilter,
-  firstScreen,
   galleryKeys,
   getImageBlob,
   IMAGE_SET_TABLES,
@@ -135,17 +134,6 @@ describe('images repository', () => {
       expect(await galleryKeys(sut, filter({ kind: 'edited' }))).toEqual([c]);
       expect(await galleryKeys(sut, filter({ sessionId: 's1', text: 'whale' }))).toEqual([c]);
       expect(await modelsInUse(sut)).toEqual(['gemini-2.5-flash-image', 'gpt-image-1']);
-    });
-
-    it('reads the first screen: the head of the newest order with rows and thumbnails', async () => {
-      const { a, b, c } = await library();
-      await moveToTrash(sut, [b]);
-      const head = await firstScreen(sut, 1);
-      expect(head.ids).toEqual([c]);
-      expect(head.rows.map((row) => row.id)).toEqual([c]);
-      expect([...head.thumbs.keys()]).toEqual([c]);
-      expect((await firstScreen(sut, 10)).ids).toEqual((await galleryKeys(sut, filter())).slice(0, 10));
-      expect((await firstScreen(sut, 10)).ids).toEqual([c, a]);
     });
 
     it('keeps trashed images out of the library and lists them in the trash', async () => {

@@ -199,32 +199,6 @@ export async function galleryOrder(db: AtelierDatabase, filter: Pick<GalleryFilt
   return filter.sort === 'newest' ? keys.reverse() : keys;
 }
 
-export interface FirstScreen {
-  /** The newest main images' ids, newest first: the head of galleryOrder() for the default filter. */
-  ids: string[];
-  rows: ImageRecord[];
-  /** Thumbnail Blobs by id. */
-  thumbs: Map<string, Blob>;
-}
-
-/**
- * What the gallery's first screen shows, read before the full order: the newest `count` main
- * images, their rows and thumbnails, in one transaction. Walks the index from its end with a
- * cursor of `count` steps, so it costs the same with 100 or 100,000 images, while the full order
- * (every id) is read after it.
- */
-export async function firstScreen(db: AtelierDatabase, count: number): Promise<FirstScreen> {
-  return db.transaction('r', ['images', 'thumbs'], async () => {
-    const ids = (await db.images.where('[listed+deletedAt+id]').between([1, 0, FIRST_ID], [1, 0, LAST_ID]).reverse().limit(count).primaryKeys()) as string[];
-    const [rows, thumbs] = await Promise.all([db.images.bulkGet(ids), db.thumbs.bulkGet(ids)]);
-    const blobs = new Map<string, Blob>();
-    thumbs.forEach((thumb, i) => {
-      if (thumb) blobs.set(ids[i]!, thumb.blob);
-    });
-    return { ids, rows: rows.filter((row): row is ImageRecord => row !== undefined), thumbs: blobs };
-  });
-}
-
 /** Smallest set first, so the membership tests run over the fewest keys. */
 function intersect(sets: Set<string>[]): Set<string> | null {
   if (sets.length === 0) return null;
@@ -253,23 +227,30 @@ export function narrows(filter: GalleryFilter): boolean {
  * reads two index ranges of ids, never a row.
  */
 export async function galleryMatches(db: AtelierDatabase, filter: GalleryFilter): Promise<Set<string> | null> {
-  const lookups: Promise<string[]>[] = [];
+  const lookups: (() => Promise<string[]>)[] = [];
   const search = parseSearch(filter.text);
   if (!isEmptySearch(search)) {
-    for (const token of search.exact) lookups.push(db.images.where('searchTokens').equals(token).primaryKeys());
-    if (search.prefix !== null) lookups.push(db.images.where('searchTokens').startsWith(search.prefix).primaryKeys());
+    for (const token of search.exact) lookups.push(() => db.images.where('searchTokens').equals(token).primaryKeys());
+    if (search.prefix !== null) {
+      const prefix = search.prefix;
+      lookups.push(() => db.images.where('searchTokens').startsWith(prefix).primaryKeys());
+    }
   }
   if (filter.from !== null || filter.to !== null) {
-    lookups.push(db.images.where('createdAt').between(filter.from ?? -Infinity, filter.to ?? Infinity, true, true).primaryKeys());
+    const { from, to } = filter;
+    lookups.push(() => db.images.where('createdAt').between(from ?? -Infinity, to ?? Infinity, true, true).primaryKeys());
   }
-  if (filter.model !== null) lookups.push(db.images.where('model').equals(filter.model).primaryKeys());
-  if (filter.kind !== null) lookups.push(db.images.where('kind').equals(filter.kind).primaryKeys());
-  if (filter.sessionId !== null) lookups.push(db.images.where('sessionId').equals(filter.sessionId).primaryKeys());
-  if (filter.batchId !== null) lookups.push(db.images.where('batchId').equals(filter.batchId).primaryKeys());
+  const { model, kind, sessionId, batchId } = filter;
+  if (model !== null) lookups.push(() => db.images.where('model').equals(model).primaryKeys());
+  if (kind !== null) lookups.push(() => db.images.where('kind').equals(kind).primaryKeys());
+  if (sessionId !== null) lookups.push(() => db.images.where('sessionId').equals(sessionId).primaryKeys());
+  if (batchId !== null) lookups.push(() => db.images.where('batchId').equals(batchId).primaryKeys());
   if (filter.favorites && (filter.sort === 'largest' || filter.trash)) {
-    lookups.push(db.images.where('[listed+favorite+deletedAt+id]').between([1, 1, 0, FIRST_ID], [1, 1, HIGH, LAST_ID]).primaryKeys());
+    lookups.push(() => db.images.where('[listed+favorite+deletedAt+id]').between([1, 1, 0, FIRST_ID], [1, 1, HIGH, LAST_ID]).primaryKeys());
   }
-  return intersect((await Promise.all(lookups)).map((keys) => new Set(keys)));
+  // One transaction for all of them, not one each.
+  const all = lookups.length > 1 ? await db.transaction('r', db.images, () => Promise.all(lookups.map((lookup) => lookup()))) : await Promise.all(lookups.map((lookup) => lookup()));
+  return intersect(all.map((keys) => new Set(keys)));
 }
 
 /** The order filtered by the allowed set (null: everything in the order). */

@@ -1,17 +1,25 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FirstScreen } from '$lib/db/images.repo';
 import type { ImageRecord } from '$lib/db/records';
-import { TileWindow } from './gallery-tiles.svelte';
+import { headTiles, TileWindow, type FirstTiles } from './gallery-tiles.svelte';
 
-function screen(count: number): FirstScreen {
+function screen(count: number): FirstTiles {
   const ids = Array.from({ length: count }, (_, i) => `id${String(i).padStart(3, '0')}`);
-  return {
+  return headTiles({
     ids,
     rows: ids.map((id) => ({ id, prompt: `prompt ${id}` }) as ImageRecord),
-    thumbs: new Map(ids.map((id) => [id, new Blob([id], { type: 'image/webp' })]))
-  };
+    thumbs: ids.map((id) => ({ id, type: 'image/webp', bytes: new TextEncoder().encode(id).buffer }))
+  });
 }
+
+describe('headTiles', () => {
+  it('makes data: URLs of the thumbnails read ahead, so drawing them needs no object URL', () => {
+    const tiles = screen(2);
+    const url = tiles.urls.get('id001')!;
+    expect(url.startsWith('data:image/webp;base64,')).toBe(true);
+    expect(atob(url.slice(url.indexOf(',') + 1))).toBe('id001');
+  });
+});
 
 describe('TileWindow with a first screen read ahead', () => {
   let sut: TileWindow;

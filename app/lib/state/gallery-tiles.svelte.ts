@@ -13,11 +13,41 @@
 //   it falls out of its cache, which bounds memory however far one scrolls;
 // - rows are cached by id and refreshed after writes to the images table (onImagesChanged)
 //   instead of a liveQuery per window, which cost a transaction and a subscription every frame;
-// - the first screen of a cold visit comes already read (adopt()), so it costs no read at all.
+// - the first screen of a cold visit comes already read (adopt()), so it costs no read at all,
+//   and its thumbnails come as data: URLs (headTiles()): no URL.createObjectURL (a synchronous
+//   call to the browser process, about half a millisecond each on a busy machine) and no
+//   blob: request per image, which completed only once the main thread was free again; an <img>
+//   with a data: URL has its bytes at once and only decodes.
 
 import { database } from '$lib/db/database';
-import { getImages, getThumbs, onImagesChanged, type FirstScreen } from '$lib/db/images.repo';
+import type { GalleryHead } from '$lib/db/gallery-head';
+import { getImages, getThumbs, onImagesChanged } from '$lib/db/images.repo';
 import type { ImageRecord } from '$lib/db/records';
+
+/** A first screen ready to draw: its rows, and its thumbnails as data: URLs by id. */
+export interface FirstTiles {
+  ids: string[];
+  rows: ImageRecord[];
+  urls: Map<string, string>;
+}
+
+/** A first screen read ahead (gallery-head.ts) ready to draw: its thumbnail bytes as data: URLs. */
+export function headTiles(head: GalleryHead): FirstTiles {
+  return { ids: head.ids, rows: head.rows, urls: new Map(head.thumbs.map((thumb) => [thumb.id, dataUrl(thumb.type, thumb.bytes)])) };
+}
+
+function dataUrl(type: string, bytes: ArrayBuffer): string {
+  return `data:${type || 'application/octet-stream'};base64,${base64(new Uint8Array(bytes))}`;
+}
+
+function base64(bytes: Uint8Array): string {
+  // Native where the browser has it (Chromium 140+, Firefox 133+, Safari 18.2+).
+  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
+  if (native) return native.call(bytes);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
 
 /** How long a tile must stay in the window during a scroll before it is read. */
 const DWELL_MS = 120;
@@ -43,11 +73,12 @@ export class TileWindow {
   /** The window changed without a scroll: the next thumbnail read may be a large one. */
   #burst = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #frame = 0;
   #reading = false;
   #stale = false;
-  /** Thumbnails read ahead (adopt()), used instead of a read until the rows change. */
-  #adopted = new Map<string, Blob>();
-  #adoptedFrom: FirstScreen | null = null;
+  /** Thumbnail URLs read ahead (adopt()), used instead of a read until the rows change. */
+  #adopted = new Map<string, string>();
+  #adoptedFrom: FirstTiles | null = null;
   /** Read-ahead thumbnails on screen not yet loaded by their <img>, and who waits for them. */
   #adoptedPending = new Set<string>();
   #visible = 0;
@@ -66,12 +97,12 @@ export class TileWindow {
    * Takes rows and thumbnails read ahead of the grid, once per first screen; `onShown` runs when
    * the first batch of them has loaded in its <img>s (see loaded()).
    */
-  adopt(screen: FirstScreen, onShown?: () => void): void {
+  adopt(screen: FirstTiles, onShown?: () => void): void {
     if (this.#adoptedFrom === screen) return;
     this.#adoptedFrom = screen;
     this.#onAdoptedShown = onShown ?? null;
     this.rows = this.#keepRows(screen.rows, false);
-    for (const [id, blob] of screen.thumbs) if (!this.urls.has(id)) this.#adopted.set(id, blob);
+    for (const [id, url] of screen.urls) if (!this.urls.has(id)) this.#adopted.set(id, url);
   }
 
   /** The page scrolled: tiles entering the window from now on wait for DWELL_MS. */
@@ -94,12 +125,22 @@ export class TileWindow {
     for (const id of this.#adoptedPending) if (!this.#inWindow.has(id)) this.loaded(id);
     // Thumbnails already read need no wait: the first screen shows in this very frame.
     this.#useAdopted(this.#ids.filter((id) => (since.get(id) ?? 0) === 0));
-    this.#schedule(0);
+    // The rest is read once the window's new state (a search's count and tiles) has painted: its
+    // Blob replies and object URLs would otherwise hold that frame back.
+    this.#scheduleAfterPaint();
   }
 
   #schedule(delay: number): void {
     clearTimeout(this.#timer);
+    cancelFrame(this.#frame);
     this.#timer = setTimeout(() => void this.#read(), delay);
+  }
+
+  #scheduleAfterPaint(): void {
+    clearTimeout(this.#timer);
+    cancelFrame(this.#frame);
+    // The frame callback runs before that frame paints; the read goes in a task after it.
+    this.#frame = nextFrame(() => this.#schedule(0));
   }
 
   /** Reads one batch of what is due, then schedules the next (or a wake-up for pending tiles). */
@@ -149,14 +190,14 @@ export class TileWindow {
   }
 
   /**
-   * Makes URLs for thumbnails read ahead, without a read: those on screen first, the overscan's
-   * once the first have loaded (their decoding would otherwise compete). True when it made some.
+   * Shows thumbnails read ahead, without a read: those on screen first, the overscan's once the
+   * first have loaded (their decoding would otherwise compete). True when it showed some.
    */
   #useAdopted(due: readonly string[]): boolean {
     if (this.#adopted.size === 0 || this.#stale || this.#adoptedPending.size > 0) return false;
     const adopted = due.filter((id) => this.#adopted.has(id) && !this.urls.has(id)).slice(0, Math.max(1, this.#visible));
     if (adopted.length === 0) return false;
-    this.urls = this.#keepUrls(adopted.map((id) => [id, URL.createObjectURL(this.#adopted.get(id)!)]));
+    this.urls = this.#keepUrls(adopted.map((id) => [id, this.#adopted.get(id)!]));
     for (const id of adopted) {
       this.#adopted.delete(id);
       this.#adoptedPending.add(id);
@@ -199,7 +240,7 @@ export class TileWindow {
     for (const [id, url] of urls) {
       if (urls.size <= MAX_URLS) break;
       if (this.#inWindow.has(id)) continue;
-      URL.revokeObjectURL(url);
+      revoke(url);
       urls.delete(id);
     }
     return urls;
@@ -207,8 +248,9 @@ export class TileWindow {
 
   destroy(): void {
     clearTimeout(this.#timer);
+    cancelFrame(this.#frame);
     this.#stopWatching();
-    for (const url of this.urls.values()) URL.revokeObjectURL(url);
+    for (const url of this.urls.values()) revoke(url);
     this.urls = new Map();
     this.rows = new Map();
     this.#ids = [];
@@ -218,3 +260,12 @@ export class TileWindow {
     this.#since.clear();
   }
 }
+
+/** Object URLs hold their Blob until revoked; data: URLs (the first screen's) are plain strings. */
+function revoke(url: string): void {
+  if (url.startsWith('blob:')) URL.revokeObjectURL(url);
+}
+
+// Frames where there are any (pages); a plain timer elsewhere (Node tests).
+const nextFrame = (callback: () => void): number => (typeof requestAnimationFrame === 'function' ? requestAnimationFrame(callback) : (setTimeout(callback, 0) as unknown as number));
+const cancelFrame = (frame: number): void => (typeof cancelAnimationFrame === 'function' ? cancelAnimationFrame(frame) : clearTimeout(frame));

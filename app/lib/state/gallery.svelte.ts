@@ -4,7 +4,9 @@
 
 import { SvelteSet } from 'svelte/reactivity';
 import { database } from '$lib/db/database';
-import { applyMatches, defaultFilter, firstScreen, narrows, watchGalleryMatches, watchGalleryOrder, type FirstScreen, type GalleryFilter, type ImagesQuery } from '$lib/db/images.repo';
+import { applyMatches, defaultFilter, narrows, watchGalleryMatches, watchGalleryOrder, type GalleryFilter, type ImagesQuery } from '$lib/db/images.repo';
+import { GALLERY_HEAD_COUNT, readGalleryHead, takeGalleryHead } from '$lib/db/gallery-head';
+import { headTiles, type FirstTiles } from './gallery-tiles.svelte';
 
 /** One followed query: which filter it answers, its latest answer, and how to stop it. */
 interface Follow<T> {
@@ -15,8 +17,6 @@ interface Follow<T> {
 
 export type Density = 'compact' | 'comfortable' | 'large';
 
-/** Tiles read ahead of the full order: a large desktop screen's worth at the default density. */
-const FIRST_SCREEN = 48;
 /** Longest the full order waits for the first screen to be drawn. */
 const SHOWN_WAIT_MS = 1_000;
 
@@ -35,7 +35,7 @@ export class GalleryState {
    * The first screen's rows and thumbnails, read before the full order (prefetch()); the grid
    * takes them instead of reading them again. Dropped once the full order has answered.
    */
-  firstScreen = $state.raw<FirstScreen | null>(null);
+  firstScreen = $state.raw<FirstTiles | null>(null);
   /** Where the last plain or shift click landed, for shift-range selection. */
   anchor: string | null = null;
   /** Window scroll position when the grid was left, restored on return. */
@@ -60,18 +60,24 @@ export class GalleryState {
 
   /**
    * Starts reading what a cold visit shows first, as soon as the gallery's code loads (before the
-   * page mounts): the newest images with their thumbnails, a few dozen rows by cursor. Measured on a
-   * 10,000-image library in Chromium, the full order (every id) takes 120-180 ms to read and was
-   * what the first thumbnails waited for; the head read takes a fraction of that, so it goes
-   * first and the full order is read after it. Only for the default view of a fresh visit: a
-   * return visit already has its keys, and any other filter or sort has another head.
+   * page mounts), unless index.html has already started it: the newest images with their rows and
+   * thumbnails (gallery-head.ts). Measured on a 10,000-image library in Chromium, the full order
+   * (every id) takes 120-180 ms to read and was what the first thumbnails waited for; the head
+   * read takes a fraction of that, so it goes first and the full order is read after it. Only for
+   * the default view of a fresh visit: a return visit already has its keys, and any other filter
+   * or sort has another head.
    */
   prefetch(): void {
     if (this.#head || this.loaded || this.keys.length > 0 || !isDefaultView(this.filter)) return;
-    const head = firstScreen(database(), FIRST_SCREEN)
+    // A large desktop screen's worth at the default density, read by index.html's inline script
+    // when it ran, else here on the app's connection. Null (an older schema, an error): the grid
+    // waits for the full order, which reports errors.
+    const early = takeGalleryHead();
+    const head = (early ?? database().open().then((db) => readGalleryHead(GALLERY_HEAD_COUNT, db.backendDB())))
+      .then((screen) => (screen ? headTiles(screen) : null))
       .then(async (screen) => {
         // The full order may have answered first (a tiny library), or the filter changed.
-        if (this.loaded || this.keys.length > 0 || !isDefaultView(this.filter) || screen.ids.length === 0) return;
+        if (!screen || this.loaded || this.keys.length > 0 || !isDefaultView(this.filter) || screen.ids.length === 0) return;
         const shown = new Promise<void>((resolve) => {
           this.#shown = resolve;
           // However the grid fares (hidden tab, broken thumbnails), the order is not held longer.
@@ -79,8 +85,8 @@ export class GalleryState {
         });
         this.firstScreen = screen;
         this.keys = screen.ids;
-        // The thumbnails' bytes are read from IndexedDB when the <img>s load them; reading every id
-        // at the same time delayed them by the length of that read.
+        // The full order waits until these thumbnails have loaded: reading every id at the same
+        // time delayed them by the length of that read.
         await shown;
       })
       .catch(() => {
