@@ -1,9 +1,11 @@
 // What the build does to the SPA's index.html after SvelteKit's adapter wrote it, so a first visit
 // paints and loads sooner: the root layout's stylesheet is inlined (it blocked the first paint on
-// a request of its own), and a small script links the current page's code beside the shell's.
+// a request of its own), a small script links the current page's code beside the shell's, and on
+// /gallery the first screen's rows are read from IndexedDB while the code downloads.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
+import { galleryHeadScript } from '../lib/db/gallery-head';
 
 /** One entry of Vite's client manifest (.svelte-kit/output/client/.vite/manifest.json). */
 export interface ManifestChunk {
@@ -111,7 +113,9 @@ export function firstLoadPlugin(outDir = 'build'): Plugin {
         if (Object.keys(dictionary).length === 0) throw new Error('route preloads: no routes found in the generated router');
         const linked = new Set([...html.matchAll(/<link href="([^"]+)"/g)].map((match) => match[1]!));
         const routes = routePreloads(manifest, dictionary, (node) => `.svelte-kit/generated/client-optimized/nodes/${node}.js`, linked);
-        const rewritten = inlineStylesheets(html, (href) => readFileSync(`${outDir}${href}`, 'utf8')).replace('</head>', `  ${routePreloadScript(routes)}\n  </head>`);
+        const rewritten = inlineStylesheets(html, (href) => readFileSync(`${outDir}${href}`, 'utf8'))
+          .replace('</title>', `</title>\n    ${galleryHeadScript()}`)
+          .replace('</head>', `  ${routePreloadScript(routes)}\n  </head>`);
         writeFileSync(page, rewritten);
         writeFileSync(`${page}.br`, brotliCompressSync(rewritten));
         writeFileSync(`${page}.gz`, gzipSync(rewritten, { level: 9 }));
