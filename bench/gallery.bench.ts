@@ -1,8 +1,8 @@
 // The gallery at scale in real Chromium with a persistent profile (STACK.md traps 8 and 18:
 // incognito IndexedDB is several times faster and not representative). Seeds 10,000 images with
-// thumbnails through the app's own IndexedDB, then measures what a person feels: the first 24
-// thumbnails after navigation, a prompt search, long tasks while scrolling the whole grid, and
-// the JS heap afterwards.
+// thumbnails through the app's own IndexedDB, restarts the browser on that profile, then measures
+// what a person feels: the first 24 thumbnails after navigation and prompt searches (medians of
+// five), long tasks while scrolling the whole grid, and the JS heap afterwards.
 import { chromium, type Page } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,44 +111,69 @@ async function firstThumbnails(page: Page, url: string): Promise<number> {
   return (await handle.jsonValue()) as number;
 }
 
-export async function run(): Promise<BenchRow[]> {
-  const relay = await startRelayProcess();
-  const profile = mkdtempSync(join(tmpdir(), 'atelier-gallery-bench-'));
-  const context = await chromium.launchPersistentContext(profile, {
+const VISITS = 5;
+const QUERIES = ['灯塔 dusk', 'robot watercolor', '橘猫 赛博朋克', 'whale 雪夜', 'castle rain'];
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+function launch(profile: string) {
+  return chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     args: [...chromiumArgs, '--enable-precise-memory-info'],
     viewport: { width: 1440, height: 900 }
   });
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const relay = await startRelayProcess();
+  const profile = mkdtempSync(join(tmpdir(), 'atelier-gallery-bench-'));
+  let context = await launch(profile);
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
+    let page = context.pages()[0] ?? (await context.newPage());
     await page.goto(`${relay.url}/gallery`);
     await page.getByRole('heading', { level: 1 }).waitFor();
     const seconds = await seed(page);
     console.log(`  seeded ${COUNT} images with thumbnails in ${seconds.toFixed(1)} s`);
 
-    // Warm the HTTP cache and service worker once, then measure a second, ordinary visit.
+    // A person comes back to a library, not to one written a second ago: the browser restarts on
+    // the same persistent profile (IndexedDB was still settling 90 MB of fresh writes, and the first
+    // visit and search after seeding were the slowest by far). Then the HTTP cache and service
+    // worker are warmed once, and ordinary visits are measured: from another page to the gallery,
+    // five times, the median reported (one visit on this two-core machine moves by 100 ms).
+    await context.close();
+    context = await launch(profile);
+    page = context.pages()[0] ?? (await context.newPage());
     await firstThumbnails(page, `${relay.url}/gallery`);
-    await page.goto(`${relay.url}/settings`);
-    const paint = await firstThumbnails(page, `${relay.url}/gallery`);
-    await page.getByText(`${COUNT} images`).waitFor();
+    const paints: number[] = [];
+    for (let visit = 0; visit < VISITS; visit++) {
+      await page.goto(`${relay.url}/settings`);
+      paints.push(await firstThumbnails(page, `${relay.url}/gallery`));
+      await page.getByText(`${COUNT} images`).waitFor();
+    }
+    console.log(`  first 24 thumbnails, ${VISITS} visits: ${paints.map((ms) => ms.toFixed(0)).join(', ')} ms`);
 
-    // Search: from the keystroke to the grid showing the narrowed count.
-    const search = await page.evaluate(async () => {
-      const input = document.querySelector<HTMLInputElement>('input[type=search]')!;
-      // No named helper functions in here: tsx would wrap them in a __name() the page lacks.
-      const before = document.querySelector('header p')?.textContent ?? '';
-      const started = performance.now();
-      input.value = '灯塔 dusk';
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      while ((document.querySelector('header p')?.textContent ?? '') === before) await new Promise((resolve) => setTimeout(resolve, 0));
-      const elapsed = performance.now() - started;
-      const found = document.querySelector('header p')?.textContent ?? '';
-      input.value = '';
-      input.dispatchEvent(new Event('input', { bubbles: true }));
-      return { elapsed, found };
-    });
-    console.log(`  search "灯塔 dusk": ${search.found}`);
-    await page.getByText(`${COUNT} images`).waitFor();
+    // Search: from the keystroke to the grid showing the narrowed count, for five different queries
+    // (each one's index ranges read for the first time), the median reported.
+    const searches: number[] = [];
+    for (const query of QUERIES) {
+      const search = await page.evaluate(async (text) => {
+        const input = document.querySelector<HTMLInputElement>('input[type=search]')!;
+        // No named helper functions in here: tsx would wrap them in a __name() the page lacks.
+        const before = document.querySelector('header p')?.textContent ?? '';
+        const started = performance.now();
+        input.value = text;
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        while ((document.querySelector('header p')?.textContent ?? '') === before) await new Promise((resolve) => setTimeout(resolve, 0));
+        const elapsed = performance.now() - started;
+        const found = document.querySelector('header p')?.textContent ?? '';
+        input.value = '';
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        return { elapsed, found };
+      }, query);
+      console.log(`  search "${query}": ${search.found} in ${search.elapsed.toFixed(1)} ms`);
+      searches.push(search.elapsed);
+      await page.getByText(`${COUNT} images`).waitFor();
+    }
 
     // Scroll the whole grid top to bottom, a screen per frame, counting long tasks.
     const scroll = await page.evaluate(async () => {
@@ -176,8 +201,8 @@ export async function run(): Promise<BenchRow[]> {
     const heapMb = usedSize / 1024 / 1024;
 
     return [
-      { figure: 'first 24 thumbnails painted (10k library)', value: paint, unit: 'ms', target: '< 300 ms', ok: paint < 300 },
-      { figure: 'search over 10k prompts, keystroke to grid', value: search.elapsed, unit: 'ms', target: '< 50 ms', ok: search.elapsed < 50 },
+      { figure: `first 24 thumbnails painted (10k library, median of ${VISITS})`, value: median(paints), unit: 'ms', target: '< 300 ms', ok: median(paints) < 300 },
+      { figure: `search over 10k prompts, keystroke to grid (median of ${QUERIES.length})`, value: median(searches), unit: 'ms', target: '< 50 ms', ok: median(searches) < 50 },
       { figure: 'long tasks > 50 ms, scrolling the whole grid', value: scroll.long.length, unit: '', target: '0', ok: scroll.long.length === 0 },
       { figure: 'JS heap after the scroll (after GC)', value: heapMb, unit: 'MB', target: '< 150 MB', ok: heapMb < 150 }
     ];
