@@ -10,6 +10,7 @@ import {
   getImageBlob,
   IMAGE_SET_TABLES,
   modelsInUse,
+  libraryBytes,
   planEviction,
   prepareImageSet,
   putImageSet,
@@ -170,5 +171,14 @@ describe('images repository', () => {
     expect((await planEviction(sut, 0)).ids).not.toContain(fav.main.id);
     expect((await planEviction(sut, total)).ids).toEqual([]);
     expect(mid.main.id).toBeDefined();
+  });
+
+  it('counts the library’s bytes across live, trashed and candidate images', async () => {
+    const two = await saveImageSet(sut, answer({ createdAt: T0 }, [[1024, 1024], [512, 512]]));
+    const gone = await saveImageSet(sut, answer({ createdAt: T0 + 1 }));
+    await moveToTrash(sut, [gone.main.id]);
+    const expected = [...two.records, ...gone.records].reduce((sum, row) => sum + row.bytes, 0);
+    expect(two.records.length).toBe(2);
+    expect(await libraryBytes(sut)).toBe(expected);
   });
 });
