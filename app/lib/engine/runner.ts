@@ -56,7 +56,7 @@ export async function runAttempt(request: GenerationRequest, deps: AttemptDeps):
   try {
     let response: Response;
     try {
-      response = await deps.fetch(new Request(httpRequest, { signal }));
+      response = await deps.fetch(httpRequest, { signal });
     } catch (error) {
       throw signal.aborted ? error : networkError(error, secrets);
     }
