@@ -1,7 +1,7 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { defineConfig } from 'vitest/config';
-import { firstLoadPlugin } from './app/build/index-html';
+import { firstLoadPlugin } from './app/build/index-html.ts';
 
 export default defineConfig({
   plugins: [

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
-import { galleryHeadScript } from '../lib/db/gallery-head';
+import { galleryHeadScript } from '../lib/db/gallery-head.ts';
 
 /** One entry of Vite's client manifest (.svelte-kit/output/client/.vite/manifest.json). */
 export interface ManifestChunk {
