@@ -74,6 +74,24 @@ test('generates with live stages, and finds the result in its session and the ga
   await expect(page.getByRole('img', { name: prompt }).first()).toBeVisible();
 });
 
+test('the engine starts while the prompt is being written, not after Generate', async ({ page, upstream }) => {
+  await addProvider(page, openAi(upstream));
+  const engineScripts: string[] = [];
+  page.on('request', (request) => {
+    if (/engine\.worker/.test(request.url())) engineScripts.push(request.url());
+  });
+  await page.goto('/');
+  await expect(page.getByRole('combobox', { name: 'Provider' })).toHaveValue(/.+/);
+  // An empty queue starts no engine on its own (the layout looks at the queue once idle).
+  await page.waitForTimeout(1500);
+  expect(engineScripts).toEqual([]);
+
+  await page.getByRole('textbox', { name: 'Prompt' }).focus();
+  await expect.poll(() => engineScripts.length).toBeGreaterThan(0);
+  await generate(page, 'a lighthouse at dawn');
+  await expect(page.getByRole('article', { name: 'a lighthouse at dawn' }).getByRole('img', { name: 'a lighthouse at dawn' })).toBeVisible({ timeout: 15_000 });
+});
+
 test('a second turn in a chat session sends the first result back', async ({ page, upstream }) => {
   await addProvider(page, { name: 'Router', dialect: 'openai-chat', baseUrl: `${upstream.url}/openrouter/api/v1`, model: 'google/gemini-2.5-flash-image' });
   await page.goto('/');
