@@ -27,6 +27,14 @@ describe('sessions.repo', () => {
     expect((await listSessions(db)).map((row) => row.title)).toEqual(['Foxes']);
   });
 
+  it('creates a session under an id chosen beforehand, which its first turn then finds', async () => {
+    const id = newId();
+    const session = await createSession(db, { id, providerId: 'p1' });
+    expect(session.id).toBe(id);
+    await addTurn(db, id, { prompt: 'a lighthouse at dawn', inputIds: [], taskId: 't1' }, 'p1');
+    expect((await listSessions(db)).map((row) => [row.id, row.title])).toEqual([[id, 'a lighthouse at dawn']]);
+  });
+
   it('builds chat history from answered turns only, with the images sent back', async () => {
     const session = await createSession(db, { providerId: 'p1' });
     await addTurn(db, session.id, { prompt: 'a fox', inputIds: [], taskId: 't1' }, 'p1');

@@ -13,10 +13,11 @@ export async function listSessions(db: AtelierDatabase): Promise<SessionRecord[]
   return rows.filter((row) => row.deletedAt === 0);
 }
 
-export async function createSession(db: AtelierDatabase, input: { title?: string; providerId: string | null }): Promise<SessionRecord> {
+/** `id` may be chosen beforehand (newId()), so a task can name its session while the row is written. */
+export async function createSession(db: AtelierDatabase, input: { id?: string; title?: string; providerId: string | null }): Promise<SessionRecord> {
   const now = Date.now();
   const record: SessionRecord = {
-    id: newId(now),
+    id: input.id ?? newId(now),
     createdAt: now,
     updatedAt: now,
     title: input.title?.trim() ?? '',

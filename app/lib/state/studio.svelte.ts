@@ -9,6 +9,7 @@ import { meta as responsesMeta } from '$lib/core/providers/openai-responses/meta
 import type { DialectCapabilities, DialectId, DialectMeta, GenerationRequest, InputImage } from '$lib/core/types';
 import { database, type AtelierDatabase } from '$lib/db/database';
 import { defaultFilter, galleryKeys, getImage, getImageBlob, getImages, getThumbs } from '$lib/db/images.repo';
+import { newId } from '$lib/db/ids';
 import { takeShared } from '$lib/db/inbox.repo';
 import type { ImageRecord, PresetRecord, ProviderRecord } from '$lib/db/records';
 import { addTurn, createSession, loadHistory, watchSessionView, type SessionView } from '$lib/db/sessions.repo';
@@ -182,8 +183,13 @@ export class StudioState {
         const history = await loadHistory(db, view.session.turns);
         if (history.length > 0) request.history = history;
       }
-      const sessionId = view?.session.id ?? (await createSession(db, { providerId: provider.id })).id;
-      const taskId = await submit({ request, providerId: provider.id, sessionId, priority: PRIORITY.interactive });
+      // A new session's row is written while the engine takes the task, not before: the request
+      // does not wait for that write (and the sessions list it redraws).
+      const sessionId = view?.session.id ?? newId();
+      const [taskId] = await Promise.all([
+        submit({ request, providerId: provider.id, sessionId, priority: PRIORITY.interactive }),
+        view ? null : createSession(db, { id: sessionId, providerId: provider.id })
+      ]);
       await addTurn(db, sessionId, { prompt, inputIds: [], taskId }, provider.id);
       this.sessionId = sessionId;
       void providers.rememberParams(provider.id, $state.snapshot(this.params) as Record<string, unknown>);
