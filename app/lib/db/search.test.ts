@@ -33,8 +33,12 @@ describe('parseSearch', () => {
     expect(parseSearch('red light ')).toEqual({ exact: ['red', 'light'], prefix: null });
   });
 
-  it('turns a Chinese run into its bigrams, or one character', () => {
-    expect(parseSearch('夕阳下的灯塔')).toEqual({ exact: ['夕阳', '阳下', '下的', '的灯', '灯塔'], prefix: null });
+  it('turns a Chinese run into the fewest bigrams that cover it, or one character', () => {
+    expect(parseSearch('夕阳下的灯塔')).toEqual({ exact: ['夕阳', '下的', '灯塔'], prefix: null });
+    expect(parseSearch('赛博朋克')).toEqual({ exact: ['赛博', '朋克'], prefix: null });
+    expect(parseSearch('机器人')).toEqual({ exact: ['机器', '器人'], prefix: null });
+    expect(parseSearch('城市夜景x')).toEqual({ exact: ['城市', '夜景'], prefix: 'x' });
+    expect(parseSearch('山间湖泊美')).toEqual({ exact: ['山间', '湖泊', '泊美'], prefix: null });
     expect(parseSearch('猫')).toEqual({ exact: ['猫'], prefix: null });
   });
 
