@@ -101,9 +101,11 @@ test('a long grid shows images where it is scrolled to, and comes back to the sa
   expect(await grid(page).getByRole('listitem').count()).toBeLessThan(160);
 
   await page.mouse.wheel(0, 2400);
-  const opened = grid(page).locator('img').last();
-  await expect(opened).toBeVisible();
-  const name = (await opened.getAttribute('alt'))!;
+  const last = grid(page).locator('img').last();
+  await expect(last).toBeVisible();
+  const name = (await last.getAttribute('alt'))!;
+  // Pinned by its name: `.last()` is looked up again on every use, and scrolling redraws the window.
+  const opened = grid(page).getByRole('img', { name, exact: true });
   await opened.scrollIntoViewIfNeeded();
   const y = await page.evaluate(() => window.scrollY);
   expect(y).toBeGreaterThan(1000);
