@@ -19,9 +19,10 @@
 // while the order stays in memory; rows/thumbnails are fetched by key for the visible window.
 // No query ever skips rows by offset.
 
-import { Dexie, liveQuery } from 'dexie';
+import { liveQuery } from 'dexie';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
+import { onTableChanged, type LiveRead } from './live-read';
 import type { BlobRecord, ImageRecord, ThumbRecord } from './records';
 import { isEmptySearch, parseSearch, searchTokens } from './search';
 
@@ -364,7 +365,6 @@ export async function tableCounts(db: AtelierDatabase): Promise<TableCounts> {
   return { images, trashed, blobs, thumbs, sessions, prompts, presets, tasks };
 }
 
-/** Bytes of every full-size image kept (live and trashed), from the metadata alone. */
 /**
  * Bytes of every image kept (trash and candidates included), from the keys of the index that
  * carries `bytes`: Settings asks on every visit, and reading 10,000 whole rows for one number
@@ -426,35 +426,13 @@ export const watchFilterOptions = (db: AtelierDatabase) =>
   liveQuery(async () => ({ models: await modelsInUse(db), ...(await groupsInUse(db)) }));
 
 /**
- * Calls back after any committed write to the images table (from this tab or another). For
- * readers that cache rows by id, such as the grid's visible window, where a liveQuery per
- * scroll step would cost a new transaction and subscription every frame.
- */
-export function onImagesChanged(db: AtelierDatabase, callback: () => void): () => void {
-  const prefix = `idb://${db.name}/images/`;
-  const listener = (parts: Record<string, unknown>) => {
-    // `all`: Dexie's signal that anything may have changed (a page restored from the bfcache).
-    // Empty ranges (no `from`) come from writes that matched nothing, such as the trash purge
-    // every gallery visit runs: no reason to read again.
-    const changed = Object.entries(parts).some(([part, range]) => (part === 'all' || part.startsWith(prefix)) && typeof range === 'object' && range !== null && 'from' in range);
-    if (changed) callback();
-  };
-  Dexie.on.storagemutated.subscribe(listener);
-  return () => Dexie.on.storagemutated.unsubscribe(listener);
-}
-
-export interface ImagesQuery<T> {
-  subscribe(observer: { next: (value: T) => void; error: (error: unknown) => void }): { unsubscribe(): void };
-}
-
-/**
  * A live read for the gallery's key lists, shaped like a liveQuery but without its bookkeeping:
  * liveQuery records every primary key an index query returns (a tree insert per key, to wake
  * only for writes touching them), which profiled at tens of milliseconds of main thread for
  * 10,000 ids and about as much for a search's token ranges. Here any committed write to `images`
  * reruns the query instead: writes come a generation at a time and a rerun reads ids only.
  */
-function followImages<T>(db: AtelierDatabase, query: () => Promise<T>): ImagesQuery<T> {
+function followImages<T>(db: AtelierDatabase, query: () => Promise<T>): LiveRead<T> {
   return {
     subscribe({ next, error }) {
       let stopped = false;
@@ -474,12 +452,12 @@ function followImages<T>(db: AtelierDatabase, query: () => Promise<T>): ImagesQu
             if (!stopped && !again) next(value);
           } while (again && !stopped);
         } catch (cause) {
-          if (!stopped) error(cause);
+          if (!stopped) error?.(cause);
         } finally {
           running = false;
         }
       };
-      const stop = onImagesChanged(db, () => void run());
+      const stop = onTableChanged(db, 'images', () => void run());
       void run();
       return {
         unsubscribe: () => {

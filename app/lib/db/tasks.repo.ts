@@ -6,6 +6,7 @@ import Dexie from 'dexie';
 import type { GenerationRequest, InputImage } from '$lib/core/types';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
+import { onTableChanged, type LiveRead } from './live-read';
 import { IMAGE_SET_TABLES, putImageSet, type PreparedImageSet } from './images.repo';
 import type { BlobRecord, RequestSummary, TaskError, TaskRecord, TaskStage, TaskStatus } from './records';
 
@@ -416,11 +417,6 @@ export type TaskCounts = Record<TaskStatus, number>;
 
 const STATUSES: readonly TaskStatus[] = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'interrupted'];
 
-/** What the watch functions return: shaped like a Dexie liveQuery, as the state classes take it. */
-export interface TasksQuery<T> {
-  subscribe(observer: { next: (value: T) => void; error?: (error: unknown) => void }): { unsubscribe(): void };
-}
-
 /** The least time between two reads of a followed query while writes keep coming. */
 export const FOLLOW_INTERVAL_MS = 100;
 
@@ -431,8 +427,7 @@ export const FOLLOW_INTERVAL_MS = 100;
  * liveQuery aborts the read under way and starts another at every one of them, which profiled as
  * most of the task center's main thread during a batch. Here a burst of writes costs a few reads.
  */
-function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): TasksQuery<T> {
-  const prefix = `idb://${db.name}/tasks/`;
+function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): LiveRead<T> {
   return {
     subscribe({ next, error }) {
       let stopped = false;
@@ -463,19 +458,13 @@ function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): TasksQuer
         }
         timer = setTimeout(() => void read(), Math.max(0, lastRead + FOLLOW_INTERVAL_MS - performance.now()));
       };
-      const listener = (parts: Record<string, unknown>) => {
-        // `all`: anything may have changed (a page back from the bfcache). Ranges without `from`
-        // come from writes that matched nothing.
-        const changed = Object.entries(parts).some(([part, range]) => (part === 'all' || part.startsWith(prefix)) && typeof range === 'object' && range !== null && 'from' in range);
-        if (changed) schedule();
-      };
-      Dexie.on.storagemutated.subscribe(listener);
+      const stopListening = onTableChanged(db, 'tasks', schedule);
       void read();
       return {
         unsubscribe: () => {
           stopped = true;
           clearTimeout(timer);
-          Dexie.on.storagemutated.unsubscribe(listener);
+          stopListening();
         }
       };
     }
@@ -483,7 +472,7 @@ function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): TasksQuer
 }
 
 /** The newest tasks first, optionally of one status; live. */
-export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus | null; limit: number }): TasksQuery<TaskRecord[]> {
+export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus | null; limit: number }): LiveRead<TaskRecord[]> {
   return followTasks(db, () => {
     const { status, limit } = options;
     if (status) return db.tasks.where('[status+createdAt]').between(...statusRange(status)).reverse().limit(limit).toArray();
@@ -492,7 +481,7 @@ export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus |
 }
 
 /** How many tasks are in each status (index counts, no rows read, in one transaction); live. */
-export function watchTaskCounts(db: AtelierDatabase): TasksQuery<TaskCounts> {
+export function watchTaskCounts(db: AtelierDatabase): LiveRead<TaskCounts> {
   return followTasks(db, () =>
     db.transaction('r', db.tasks, async () => {
       const counts = await Promise.all(STATUSES.map((status) => db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()));

@@ -11,7 +11,7 @@
 //   Blob replies, and tiles on screen go before the overscan;
 // - rows and URLs are kept in small LRU caches, so scrolling back is free; a URL is revoked when
 //   it falls out of its cache, which bounds memory however far one scrolls;
-// - rows are cached by id and refreshed after writes to the images table (onImagesChanged)
+// - rows are cached by id and refreshed after writes to the images table (onTableChanged)
 //   instead of a liveQuery per window, which cost a transaction and a subscription every frame;
 // - the first screen of a cold visit comes already read (adopt()), so it costs no read at all,
 //   and its thumbnails come as data: URLs (headTiles()): no URL.createObjectURL (a synchronous
@@ -19,9 +19,11 @@
 //   blob: request per image, which completed only once the main thread was free again; an <img>
 //   with a data: URL has its bytes at once and only decodes.
 
+import { encodeBase64 } from '$lib/core/extract/base64';
 import { database } from '$lib/db/database';
 import type { GalleryHead } from '$lib/db/gallery-head';
-import { getImages, getThumbs, onImagesChanged } from '$lib/db/images.repo';
+import { getImages, getThumbs } from '$lib/db/images.repo';
+import { onTableChanged } from '$lib/db/live-read';
 import type { ImageRecord } from '$lib/db/records';
 
 /** A first screen ready to draw: its rows, and its thumbnails as data: URLs by id. */
@@ -37,16 +39,7 @@ export function headTiles(head: GalleryHead): FirstTiles {
 }
 
 function dataUrl(type: string, bytes: ArrayBuffer): string {
-  return `data:${type || 'application/octet-stream'};base64,${base64(new Uint8Array(bytes))}`;
-}
-
-function base64(bytes: Uint8Array): string {
-  // Native where the browser has it (Chromium 140+, Firefox 133+, Safari 18.2+).
-  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
-  if (native) return native.call(bytes);
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
+  return `data:${type || 'application/octet-stream'};base64,${encodeBase64(new Uint8Array(bytes))}`;
 }
 
 /** How long a tile must stay in the window during a scroll before it is read. */
@@ -86,7 +79,7 @@ export class TileWindow {
   #stopWatching: () => void;
 
   constructor() {
-    this.#stopWatching = onImagesChanged(database(), () => {
+    this.#stopWatching = onTableChanged(database(), 'images', () => {
       // A favorite, a tag or a deletion: drop the cached rows; the window re-reads its own.
       this.#stale = true;
       this.#schedule(0);

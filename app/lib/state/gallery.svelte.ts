@@ -4,7 +4,8 @@
 
 import { SvelteSet } from 'svelte/reactivity';
 import { database } from '$lib/db/database';
-import { applyMatches, defaultFilter, narrows, watchGalleryMatches, watchGalleryOrder, type GalleryFilter, type ImagesQuery } from '$lib/db/images.repo';
+import { applyMatches, defaultFilter, narrows, watchGalleryMatches, watchGalleryOrder, type GalleryFilter } from '$lib/db/images.repo';
+import type { LiveRead } from '$lib/db/live-read';
 import { GALLERY_HEAD_COUNT, readGalleryHead, takeGalleryHead } from '$lib/db/gallery-head';
 import { headTiles, type FirstTiles } from './gallery-tiles.svelte';
 
@@ -140,7 +141,7 @@ export class GalleryState {
   }
 
   /** Subscribes to a source, after `after` settles when given (the first-screen read). */
-  #follow<T>(key: string, source: ImagesQuery<T>, after: Promise<unknown> | null = null): Follow<T> {
+  #follow<T>(key: string, source: LiveRead<T>, after: Promise<unknown> | null = null): Follow<T> {
     const follow: Follow<T> = { key, value: undefined, stop: () => {} };
     if (after) {
       let stopped = false;
@@ -154,7 +155,7 @@ export class GalleryState {
     return follow;
   }
 
-  #subscribe<T>(follow: Follow<T>, source: ImagesQuery<T>): void {
+  #subscribe<T>(follow: Follow<T>, source: LiveRead<T>): void {
     const subscription = source.subscribe({
       next: (value) => {
         follow.value = value;

@@ -1,9 +1,5 @@
 import { createSubscriber } from 'svelte/reactivity';
-
-/** What a repository's `watch*` function returns (a Dexie liveQuery), without importing Dexie here. */
-export interface Watchable<T> {
-  subscribe(observer: { next: (value: T) => void; error: (error: unknown) => void }): { unsubscribe(): void };
-}
+import type { LiveRead } from '$lib/db/live-read';
 
 /**
  * A live database read for runes code: subscribes while something renders `current` and stops when
@@ -15,7 +11,7 @@ export class Live<T> {
   #loaded = $state(false);
   #subscribe: () => void;
 
-  constructor(source: () => Watchable<T>, initial: T) {
+  constructor(source: () => LiveRead<T>, initial: T) {
     this.#value = initial;
     this.#subscribe = createSubscriber(() => {
       const subscription = source().subscribe({

@@ -13,7 +13,8 @@ import type { LogRecord, TaskRecord, TaskStatus } from '$lib/db/records';
 import { watchTaskCounts, watchTasks, type TaskCounts } from '$lib/db/tasks.repo';
 import { onProgress } from '$lib/engine/progress';
 import type { TaskProgress } from '$lib/engine/types';
-import { Live, type Watchable } from './studio-live.svelte';
+import type { LiveRead } from '$lib/db/live-read';
+import { Live } from './studio-live.svelte';
 
 /** How many recent tasks the center lists (the queue holds at most 500 waiting ones). */
 export const TASK_LIST_LIMIT = 1000;
@@ -47,7 +48,7 @@ class TaskList {
   #loaded = $state(false);
   readonly #subscribe: () => void;
 
-  constructor(source: () => Watchable<TaskRecord[]>) {
+  constructor(source: () => LiveRead<TaskRecord[]>) {
     this.#subscribe = createSubscriber(() => {
       let previous = new Map<string, TaskRecord>();
       const subscription = source().subscribe({
