@@ -1,4 +1,5 @@
-// Shared pieces of the benchmarks: the row every benchmark returns, and the relay under test.
+// Shared pieces of the benchmarks: the row every benchmark returns, the median they report, and
+// the processes under test.
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** One line of `npm run bench`'s table. */
@@ -10,6 +11,9 @@ export interface BenchRow {
   target: string;
   ok: boolean;
 }
+
+/** The middle value (the upper one of an even count). */
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 export interface RunningProcess {
   url: string;

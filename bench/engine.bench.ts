@@ -21,7 +21,7 @@ import { NetworkState } from '../app/lib/engine/network.ts';
 import { broadcastChannel, type ImageTools, type LeaderLock } from '../app/lib/engine/types.ts';
 import { chromiumArgs, chromiumPath } from '../tests/chromium.ts';
 import { startUpstream } from '../tests/upstream/server.ts';
-import { startRelayProcess, startUpstreamProcess, type BenchRow } from './bench.ts';
+import { median, startRelayProcess, startUpstreamProcess, type BenchRow } from './bench.ts';
 
 const TASKS = 100;
 const LATENCY_MS = 200;
@@ -335,7 +335,6 @@ async function taskCounts(page: Page): Promise<{ statuses: Record<string, number
 }
 
 const CLICK_VISITS = 5;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
  * Generate in a freshly opened studio: each visit is a new browser profile with one provider, the

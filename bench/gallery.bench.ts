@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { searchTokens } from '../app/lib/db/search.ts';
 import { chromiumArgs, chromiumPath } from '../tests/chromium.ts';
-import { startRelayProcess, type BenchRow } from './bench.ts';
+import { median, startRelayProcess, type BenchRow } from './bench.ts';
 
 const COUNT = 10_000;
 const CHUNK = 1_000;
@@ -114,7 +114,6 @@ async function firstThumbnails(page: Page, url: string): Promise<number> {
 const VISITS = 5;
 const QUERIES = ['灯塔 dusk', 'robot watercolor', '橘猫 赛博朋克', 'whale 雪夜', 'castle rain'];
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function launch(profile: string) {
   return chromium.launchPersistentContext(profile, {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../relay/password.ts';
-import { startRelayProcess, type BenchRow, type RunningProcess } from './bench.ts';
+import { median, startRelayProcess, type BenchRow, type RunningProcess } from './bench.ts';
 
 const LOAD_SECONDS = 3;
 const WARMUP_SECONDS = 5;
@@ -124,7 +124,6 @@ interface Throughput {
   rounds: autocannon.Result[];
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** Warms every target up, then loads them in turn, ROUNDS times. */
 async function loadRounds(targets: Target[]): Promise<Throughput[]> {

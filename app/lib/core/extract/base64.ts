@@ -209,6 +209,9 @@ const ALPHABET = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijk
 const PAD_BYTE = 0x3d;
 
 export function encodeBase64(bytes: Uint8Array): string {
+  // Native where the runtime has it (Chromium 140+, Firefox 133+, Safari 18.2+; not Node 20).
+  const native = (bytes as Uint8Array & { toBase64?: () => string }).toBase64;
+  if (native) return native.call(bytes);
   const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
   let o = 0;
   let i = 0;
