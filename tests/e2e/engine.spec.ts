@@ -2,6 +2,7 @@
 // that waits out an offline spell. Tasks are seeded as rows (the queue is the tasks table) and the
 // engines woken over their BroadcastChannel, as the studio's submit() does.
 import type { BrowserContext, Page } from '@playwright/test';
+import { announceChange } from '../dexie-changes';
 import { expect, putRows, seedProvider, test } from './fixtures';
 
 const PROVIDER_ID = 'e2e-provider';
@@ -55,6 +56,7 @@ function engineStatus(page: Page) {
 async function queue(page: Page, prompts: string[]): Promise<string[]> {
   const rows = prompts.map(taskRow);
   await putRows(page, 'tasks', rows);
+  await announceChange(page, 'tasks');
   await page.evaluate(() => new BroadcastChannel('atelier-engine').postMessage({ type: 'wake' }));
   return rows.map((row) => row.id);
 }

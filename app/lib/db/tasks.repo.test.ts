@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AtelierDatabase } from './database';
 import { newId } from './ids';
 import { prepareImageSet } from './images.repo';
-import type { TaskError } from './records';
-import { FOLLOW_INTERVAL_MS, QueueFullError, TasksRepo, queueOrder, watchTaskCounts, watchTasks, type NewTask } from './tasks.repo';
+import type { TaskError, TaskRecord } from './records';
+import { FOLLOW_INTERVAL_MS, QueueFullError, TasksRepo, mergeTasks, queueOrder, watchTaskCounts, watchTasks, type NewTask } from './tasks.repo';
 
 function newTask(overrides: Partial<NewTask> = {}): NewTask {
   return {
@@ -258,5 +258,97 @@ describe('TasksRepo', () => {
 
     expect(afterOtherTable).toBe(afterFirst);
     expect(seen.map((counts) => counts.queued)).toEqual([0, 1]);
+  });
+
+  /** Subscribes, lets `work` write, waits for the follow to settle; returns the last list seen. */
+  async function followWhile(options: Parameters<typeof watchTasks>[1], work: () => Promise<void>): Promise<TaskRecord[]> {
+    let last: TaskRecord[] = [];
+    const subscription = watchTasks(db, options).subscribe({ next: (rows) => (last = rows) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await work();
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS * 3));
+    subscription.unsubscribe();
+    return last;
+  }
+
+  const summary = (rows: TaskRecord[]) => rows.map((row) => `${row.id}:${row.status}:${row.attempts}`);
+
+  it('follows a running queue by reading only the tasks that changed, ending on what a fresh read shows', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push((await sut.add(newTask(), 100, 1000 + i)).id);
+    const fullReads = vi.spyOn(db.tasks, 'orderBy');
+
+    const last = await followWhile({ limit: 100 }, async () => {
+      for (const id of ids.slice(0, 6)) await sut.claim(id);
+      await sut.add(newTask(), 100, 5000);
+      await sut.finish(ids[0]!, 'failed', upstreamDown);
+      await sut.commitResults(ids[1]!, await oneImage(ids[1]!));
+      await sut.cancel(ids[8]!);
+      await db.tasks.delete(ids[11]!);
+    });
+
+    const fresh = await db.tasks.orderBy('createdAt').reverse().limit(100).toArray();
+    expect(summary(last)).toEqual(summary(fresh));
+    expect(last).toHaveLength(12);
+    // The first read and the check above; every write after it was followed by reading its rows.
+    expect(fullReads.mock.calls.length).toBe(2);
+  });
+
+  it('keeps a status filter true as tasks move in and out of it', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await sut.add(newTask(), 100, 1000 + i)).id);
+
+    const last = await followWhile({ status: 'running', limit: 100 }, async () => {
+      for (const id of ids.slice(0, 5)) await sut.claim(id);
+      await sut.finish(ids[2]!, 'failed', upstreamDown);
+      await sut.cancel(ids[4]!);
+    });
+
+    expect(last.map((row) => row.id)).toEqual([ids[3], ids[1], ids[0]]);
+  });
+
+  it('reads the whole window again when a row leaves a list cut at its limit, so the next one moves up', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await sut.add(newTask(), 100, 1000 + i)).id);
+
+    const last = await followWhile({ status: 'queued', limit: 5 }, async () => {
+      await sut.claim(ids[7]!);
+    });
+
+    const fresh = await db.tasks.where('[status+createdAt]').between(['queued', -Infinity], ['queued', Infinity]).reverse().limit(5).toArray();
+    expect(last.map((row) => row.id)).toEqual(fresh.map((row) => row.id));
+    expect(last.map((row) => row.id)).toEqual([ids[6], ids[5], ids[4], ids[3], ids[2]]);
+  });
+
+  it('reads everything again after a write of many rows at once (Dexie then names no single rows)', async () => {
+    for (let i = 0; i < 60; i++) await sut.add(newTask(), 100, 1000 + i);
+    const fullReads = vi.spyOn(db.tasks, 'orderBy');
+
+    const last = await followWhile({ limit: 100 }, async () => {
+      expect(await sut.cancelQueued()).toHaveLength(60);
+    });
+
+    expect(last.every((row) => row.status === 'canceled')).toBe(true);
+    expect(fullReads.mock.calls.length).toBe(2);
+  });
+
+  it('shares one read of the counts among its subscribers; a late one gets the counts at once', async () => {
+    await sut.add(newTask(), 10);
+    const reads = vi.spyOn(db, 'transaction');
+    const first: number[] = [];
+    const one = watchTaskCounts(db).subscribe({ next: (counts) => first.push(counts.queued) });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const second: number[] = [];
+    const two = watchTaskCounts(db).subscribe({ next: (counts) => second.push(counts.queued) });
+    const readsBeforeWrite = reads.mock.calls.length;
+    await sut.add(newTask(), 10);
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS * 2));
+    one.unsubscribe();
+    two.unsubscribe();
+
+    expect(first).toEqual([1, 2]);
+    expect(second).toEqual([1, 2]);
+    // One counting transaction after the write (the add's own transaction counts too).
+    expect(reads.mock.calls.length - readsBeforeWrite).toBe(2);
   });
 });

@@ -6,7 +6,7 @@ import Dexie from 'dexie';
 import type { GenerationRequest, InputImage } from '$lib/core/types';
 import type { AtelierDatabase } from './database';
 import { newId } from './ids';
-import { onTableChanged, type LiveRead } from './live-read';
+import { onTableChanged, shared, type LiveRead } from './live-read';
 import { IMAGE_SET_TABLES, putImageSet, type PreparedImageSet } from './images.repo';
 import type { BlobRecord, RequestSummary, TaskError, TaskRecord, TaskStage, TaskStatus } from './records';
 
@@ -420,30 +420,50 @@ const STATUSES: readonly TaskStatus[] = ['queued', 'running', 'succeeded', 'fail
 /** The least time between two reads of a followed query while writes keep coming. */
 export const FOLLOW_INTERVAL_MS = 100;
 
+/** Ids of the tasks written since the last read; null when anything may have changed. */
+type Changed = ReadonlySet<string> | null;
+
+/** Past this many changed tasks a follow reads the whole query again rather than those rows. */
+const MAX_CHANGED_ROWS = 200;
+
+/**
+ * A followed list is read whole again at least this often: a write that reached the database
+ * without its change being announced (a tab of another app version, a message lost) then shows
+ * within seconds instead of staying wrong until the page is left.
+ */
+export const FULL_READ_INTERVAL_MS = 5000;
+
 /**
  * A live read of the tasks table: reads again after committed writes to `tasks` (from any tab or
  * worker), one read at a time and at most one per FOLLOW_INTERVAL_MS, always once after the last
  * write. A running engine writes the table a few times per task (tens of times a second); a
  * liveQuery aborts the read under way and starts another at every one of them, which profiled as
  * most of the task center's main thread during a batch. Here a burst of writes costs a few reads.
+ * Each subscription makes its own `reader`, which is told which tasks changed since its last read.
  */
-function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): LiveRead<T> {
+function followTasks<T>(db: AtelierDatabase, reader: () => (changed: Changed) => Promise<T>): LiveRead<T> {
   return {
     subscribe({ next, error }) {
+      const query = reader();
       let stopped = false;
       let running = false;
       let dirty = false;
       let lastRead = -Infinity;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let changed: Set<string> | null = null;
       const read = async (): Promise<void> => {
         timer = undefined;
         running = true;
         dirty = false;
         lastRead = performance.now();
+        const since = changed;
+        changed = new Set();
         try {
-          const value = await query();
+          const value = await query(since);
           if (!stopped) next(value);
         } catch (cause) {
+          // The next read starts from scratch rather than from rows that may have been missed.
+          changed = null;
           if (!stopped) error?.(cause);
         } finally {
           running = false;
@@ -458,7 +478,11 @@ function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): LiveRead<
         }
         timer = setTimeout(() => void read(), Math.max(0, lastRead + FOLLOW_INTERVAL_MS - performance.now()));
       };
-      const stopListening = onTableChanged(db, 'tasks', schedule);
+      const stopListening = onTableChanged(db, 'tasks', (keys) => {
+        if (keys === null || !changed || changed.size + keys.length > MAX_CHANGED_ROWS) changed = null;
+        else for (const key of keys) changed.add(String(key));
+        schedule();
+      });
       void read();
       return {
         unsubscribe: () => {
@@ -470,22 +494,85 @@ function followTasks<T>(db: AtelierDatabase, query: () => Promise<T>): LiveRead<
     }
   };
 }
+/** Newest first, as the task list's index reads return them: by creation time, then by id. */
+function newestFirst(a: TaskRecord, b: TaskRecord): number {
+  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
 
-/** The newest tasks first, optionally of one status; live. */
+/**
+ * The shown rows with the changed tasks read again (`fresh[i]` is task `ids[i]`, undefined when
+ * deleted), or null when only a full read can tell: a row left a list cut at `limit`, and the row
+ * that moves up into it is unknown.
+ */
+export function mergeTasks(shown: readonly TaskRecord[], ids: readonly string[], fresh: readonly (TaskRecord | undefined)[], status: TaskStatus | null, limit: number): TaskRecord[] | null {
+  const cut = shown.length >= limit;
+  const oldest = shown.at(-1);
+  const changed = new Set(ids);
+  const rows = shown.filter((row) => !changed.has(row.id));
+  const taken = new Set(shown.filter((row) => changed.has(row.id)).map((row) => row.id));
+  for (const row of fresh) {
+    if (!row || (status && row.status !== status)) continue;
+    // Older than the oldest row of a cut list: outside the window (it was not shown before either).
+    if (cut && oldest && newestFirst(row, oldest) > 0) continue;
+    taken.delete(row.id);
+    let low = 0;
+    let high = rows.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (newestFirst(rows[middle]!, row) < 0) low = middle + 1;
+      else high = middle;
+    }
+    rows.splice(low, 0, row);
+  }
+  if (cut && taken.size > 0) return null;
+  return rows.length > limit ? rows.slice(0, limit) : rows;
+}
+
+/**
+ * The newest tasks first, optionally of one status; live. After the first read, a write is
+ * followed by reading only the tasks it changed (merged into the list), not the whole list again:
+ * during a batch the engine changes a few tasks per read, where the list holds up to `limit`.
+ */
 export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus | null; limit: number }): LiveRead<TaskRecord[]> {
+  const { limit } = options;
+  const status = options.status ?? null;
   return followTasks(db, () => {
-    const { status, limit } = options;
-    if (status) return db.tasks.where('[status+createdAt]').between(...statusRange(status)).reverse().limit(limit).toArray();
-    return db.tasks.orderBy('createdAt').reverse().limit(limit).toArray();
+    let shown: TaskRecord[] | null = null;
+    let readWhole = -Infinity;
+    const readAll = async () => {
+      readWhole = performance.now();
+      return (shown = await (status
+        ? db.tasks.where('[status+createdAt]').between(...statusRange(status)).reverse().limit(limit).toArray()
+        : db.tasks.orderBy('createdAt').reverse().limit(limit).toArray()));
+    };
+    return async (changed) => {
+      if (!shown || !changed || performance.now() - readWhole >= FULL_READ_INTERVAL_MS) return readAll();
+      if (changed.size === 0) return shown;
+      const ids = [...changed];
+      const merged = mergeTasks(shown, ids, await db.tasks.bulkGet(ids), status, limit);
+      return merged ? (shown = merged) : readAll();
+    };
   });
 }
 
-/** How many tasks are in each status (index counts, no rows read, in one transaction); live. */
+const countReads = new WeakMap<AtelierDatabase, LiveRead<TaskCounts>>();
+
+/**
+ * How many tasks are in each status (index counts, no rows read, in one transaction); live. One
+ * read serves every subscriber of the same database (the shell's badges and the task center).
+ */
 export function watchTaskCounts(db: AtelierDatabase): LiveRead<TaskCounts> {
-  return followTasks(db, () =>
-    db.transaction('r', db.tasks, async () => {
-      const counts = await Promise.all(STATUSES.map((status) => db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()));
-      return Object.fromEntries(STATUSES.map((status, i) => [status, counts[i] ?? 0])) as TaskCounts;
-    })
-  );
+  let read = countReads.get(db);
+  if (!read) {
+    read = shared(
+      followTasks(db, () => () =>
+        db.transaction('r', db.tasks, async () => {
+          const counts = await Promise.all(STATUSES.map((status) => db.tasks.where('[status+createdAt]').between(...statusRange(status)).count()));
+          return Object.fromEntries(STATUSES.map((status, i) => [status, counts[i] ?? 0])) as TaskCounts;
+        })
+      )
+    );
+    countReads.set(db, read);
+  }
+  return read;
 }

@@ -187,14 +187,20 @@ export class TasksState {
   }
 
   #apply(progress: TaskProgress): void {
-    const previous = this.#progress.get(progress.taskId) ?? {};
+    const known = this.#progress.get(progress.taskId);
+    const previous = known ?? {};
     if (progress.stage === 'sending' || progress.ended) {
       // A new attempt, or the end of one: what was received live no longer applies.
       if (previous.previewUrl) URL.revokeObjectURL(previous.previewUrl);
       if (progress.ended) this.#progress.delete(progress.taskId);
-      else this.#progress.set(progress.taskId, {});
+      else if (!known || Object.keys(known).length > 0) this.#progress.set(progress.taskId, {});
       return;
     }
+    // Most messages only move the stage, which the row shows from the database: no update (a
+    // queue of small tasks sends several a second per task, each re-rendering the row).
+    const unchanged =
+      progress.bytes === undefined && progress.text === undefined && progress.percent === undefined && !progress.preview && progress.waiting === previous.waiting;
+    if (unchanged) return;
     const next: LiveProgress = { ...previous };
     if (progress.bytes !== undefined) next.bytes = progress.bytes;
     if (progress.text !== undefined) next.text = progress.text;
