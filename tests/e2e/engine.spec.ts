@@ -121,7 +121,9 @@ test('reloading mid-task leaves an interrupted task that Retry completes', async
 
 test('going offline mid-queue waits, and back online the queue finishes', async ({ context, upstream }) => {
   const page = await setup(context, upstream.url, 1);
-  const prompts = ['offline a [latency:400]', 'offline b [latency:400]', 'offline c [latency:400]', 'offline d [latency:400]'];
+  // One at a time, and slow enough that the last is still queued when the network drops, however
+  // late the test sees the first one succeed (its checks back off up to a second apart).
+  const prompts = ['offline a [latency:400]', 'offline b [latency:1200]', 'offline c [latency:1200]', 'offline d [latency:1200]'];
   await queue(page, prompts);
   await expect(task(page, prompts[0]!).getByText('Succeeded', { exact: true })).toBeVisible({ timeout: 15_000 });
 
