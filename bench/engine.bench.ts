@@ -517,7 +517,7 @@ export async function run(): Promise<BenchRow[]> {
     },
     { figure: '  the same requests from Node without the engine', value: median(nodeCeilings), unit: 'requests/s', target: 'reference', ok: true },
     // In Chromium the browser's own fetch loop is the bound: on this 2-core machine a plain worker
-    // sending the same requests reaches 17.7-19.1 requests/s, at or under 95% of the ideal, so these
+    // sending the same requests reaches 17.7-19.2 requests/s, at or under 95% of the ideal, so these
     // figures are printed for reference: the engine's cost over that loop (its cancel check before
     // each send, thumbnails, the task center's reads) is what to watch.
     {
