@@ -56,22 +56,24 @@ const headerOnly: ImageTools = {
   }
 };
 
+/** One generation request straight at the test upstream, its answer read whole. */
+async function generateDirect(upstreamUrl: string, prompt: string): Promise<void> {
+  const response = await fetch(`${upstreamUrl}/v1/images/generations`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sk-bench', 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt, model: 'gpt-image-1', size: '64x64' })
+  });
+  if (!response.ok) throw new Error(`upstream answered ${response.status}`);
+  await response.arrayBuffer();
+}
+
 /**
  * A freshly started test upstream answers its first requests 10-90 ms late (code not yet compiled,
  * its first images encoded), which is not the 200 ms service being modelled: every figure here
  * starts after one round of CONCURRENCY requests has been answered.
  */
 async function warmUp(upstreamUrl: string): Promise<void> {
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, i) => {
-      const response = await fetch(`${upstreamUrl}/v1/images/generations`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer sk-bench', 'content-type': 'application/json' },
-        body: JSON.stringify({ prompt: `warm-up ${i}`, model: 'gpt-image-1', size: '64x64' })
-      });
-      await response.arrayBuffer();
-    })
-  );
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => generateDirect(upstreamUrl, `warm-up ${i}`)));
 }
 
 /**
@@ -87,15 +89,7 @@ async function upstreamAlone(): Promise<number> {
     let next = 0;
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        while (next < TASKS) {
-          const response = await fetch(`${upstream.url}/v1/images/generations`, {
-            method: 'POST',
-            headers: { authorization: 'Bearer sk-bench', 'content-type': 'application/json' },
-            body: JSON.stringify({ prompt: `bench ${next++}`, model: 'gpt-image-1', size: '64x64' })
-          });
-          if (!response.ok) throw new Error(`upstream answered ${response.status}`);
-          await response.arrayBuffer();
-        }
+        while (next < TASKS) await generateDirect(upstream.url, `bench ${next++}`);
       })
     );
     return TASKS / ((performance.now() - started) / 1000);

@@ -114,7 +114,6 @@ async function firstThumbnails(page: Page, url: string): Promise<number> {
 const VISITS = 5;
 const QUERIES = ['灯塔 dusk', 'robot watercolor', '橘猫 赛博朋克', 'whale 雪夜', 'castle rain'];
 
-
 function launch(profile: string) {
   return chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,

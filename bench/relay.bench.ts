@@ -124,7 +124,6 @@ interface Throughput {
   rounds: autocannon.Result[];
 }
 
-
 /** Warms every target up, then loads them in turn, ROUNDS times. */
 async function loadRounds(targets: Target[]): Promise<Throughput[]> {
   // Warm-up: a fresh relay needs a few seconds of traffic before V8 has optimised the proxy path

@@ -427,9 +427,10 @@ type Changed = ReadonlySet<string> | null;
 const MAX_CHANGED_ROWS = 200;
 
 /**
- * A followed list is read whole again at least this often: a write that reached the database
- * without its change being announced (a tab of another app version, a message lost) then shows
- * within seconds instead of staying wrong until the page is left.
+ * Once this long has passed since a followed list was last read whole, the next change reads it
+ * whole again instead of by its changed rows: a write that reached the database without being
+ * announced (a tab of another app version, a message lost) then shows with the next write after
+ * it, instead of staying wrong until the page is left.
  */
 export const FULL_READ_INTERVAL_MS = 5000;
 
@@ -547,7 +548,6 @@ export function watchTasks(db: AtelierDatabase, options: { status?: TaskStatus |
     };
     return async (changed) => {
       if (!shown || !changed || performance.now() - readWhole >= FULL_READ_INTERVAL_MS) return readAll();
-      if (changed.size === 0) return shown;
       const ids = [...changed];
       const merged = mergeTasks(shown, ids, await db.tasks.bulkGet(ids), status, limit);
       return merged ? (shown = merged) : readAll();
